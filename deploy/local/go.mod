@@ -1,0 +1,3 @@
+module github.com/parkdesk/parkdesk/deploy/local
+
+go 1.26

@@ -1,0 +1,3 @@
+module github.com/parkdesk/parkdesk/services/gateway
+
+go 1.26
