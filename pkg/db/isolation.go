@@ -8,8 +8,8 @@ type Isolation int
 // Isolation levels for TxOptions.
 const (
 	ReadCommitted  Isolation = iota
-	RepeatableRead                // snapshot per transaction
-	Serializable                  // full serializability; expect retries
+	RepeatableRead           // snapshot per transaction
+	Serializable             // full serializability; expect retries
 )
 
 func (l Isolation) options() *sql.TxOptions {

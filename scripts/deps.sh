@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# deps.sh installs what parkdesk needs on a fresh Debian machine with Go:
+# the PostgreSQL server binaries (tests start a private cluster when no server
+# is reachable) and the Go modules. nats-server comes from its Go module.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+have_pg() { command -v initdb >/dev/null 2>&1 || compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; }
+
+if ! have_pg; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "deps: PostgreSQL server binaries are missing; run as root or: sudo apt-get install -y postgresql" >&2
+    exit 1
+  fi
+  echo "deps: installing PostgreSQL from Debian's packages"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq postgresql >/dev/null
+fi
+if [ "$(id -u)" -eq 0 ] && ! id postgres >/dev/null 2>&1; then
+  echo "deps: the postgres OS user is missing (initdb refuses root); reinstall postgresql" >&2
+  exit 1
+fi
+
+for mod in $(go list -m -f '{{.Dir}}'); do
+  (cd "$mod" && go mod download)
+done
