@@ -13,6 +13,7 @@ import (
 
 	"github.com/parkdesk/parkdesk/pkg/db"
 	"github.com/parkdesk/parkdesk/pkg/event"
+	"github.com/parkdesk/parkdesk/pkg/telemetry"
 )
 
 // errSeen short-circuits the transaction of an event already processed.
@@ -62,6 +63,9 @@ func (c *Consumer) Process(ctx context.Context, msg jetstream.Msg) {
 	if err != nil {
 		c.deadLetter(ctx, msg, delivered, fmt.Errorf("%w: %w", ErrPermanent, err))
 		return
+	}
+	if tp, err := telemetry.ParseTraceparent(ev.Traceparent); err == nil {
+		ctx = telemetry.WithTrace(ctx, tp)
 	}
 	if delivered > uint64(c.cfg.MaxDeliver) {
 		// The handler already failed MaxDeliver times and the dead-letter

@@ -15,6 +15,7 @@ import (
 
 	"github.com/parkdesk/parkdesk/pkg/db"
 	"github.com/parkdesk/parkdesk/pkg/event"
+	"github.com/parkdesk/parkdesk/pkg/telemetry"
 )
 
 //go:embed migrations/*.sql
@@ -27,7 +28,9 @@ var Migrations = db.MigrationSet{Name: "outbox", FS: mustSub(migrations, "migrat
 func Channel(schema string) string { return "outbox_" + schema }
 
 // Add writes events to the outbox inside tx and notifies relays at commit.
-// It must be called in the same transaction as the state change.
+// It must be called in the same transaction as the state change. An event
+// without a Traceparent inherits the trace of ctx (the request or the event
+// being handled).
 func Add(ctx context.Context, tx *sqlx.Tx, events ...event.Event) error {
 	if len(events) == 0 {
 		return nil
@@ -35,7 +38,14 @@ func Add(ctx context.Context, tx *sqlx.Tx, events ...event.Event) error {
 	n := len(events)
 	ids, types, subjects, parks, traces := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	data := make([][]byte, n)
+	trace := ""
+	if tp, ok := telemetry.TraceFrom(ctx); ok {
+		trace = tp.Child().String()
+	}
 	for i, e := range events {
+		if e.Traceparent == "" {
+			e.Traceparent = trace
+		}
 		b, err := event.Marshal(e)
 		if err != nil {
 			return fmt.Errorf("outbox add: %w", err)

@@ -14,6 +14,7 @@ import (
 	"github.com/parkdesk/parkdesk/pkg/db"
 	"github.com/parkdesk/parkdesk/pkg/event"
 	"github.com/parkdesk/parkdesk/pkg/outbox"
+	"github.com/parkdesk/parkdesk/pkg/telemetry"
 	"github.com/parkdesk/parkdesk/pkg/testenv"
 	"github.com/parkdesk/parkdesk/proto/intakepb"
 )
@@ -279,5 +280,28 @@ func waitFor(t testing.TB, limit time.Duration, cond func() bool) {
 			t.Fatalf("condition not met within %s", limit)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestEventsInheritTheRequestTrace(t *testing.T) {
+	conn := testenv.DB(t, tpl)
+	nt := testenv.JetStream(t)
+	tp := telemetry.NewTraceparent()
+	ctx := telemetry.WithTrace(context.Background(), tp)
+	ev := newEvent(t, "t-trace", 1)
+	if err := db.InTx(ctx, conn, db.TxOptions{}, func(tx *sqlx.Tx) error { return outbox.Add(ctx, tx, ev) }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newRelay(t, conn, nt.JS, outbox.RelayConfig{}).Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := nt.JS.Stream(ctx, event.StreamIntake)
+	msg, err := s.GetLastMsgForSubject(ctx, ev.Subject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := telemetry.ParseTraceparent(msg.Header.Get(event.HeaderTraceparent))
+	if err != nil || got.TraceIDString() != tp.TraceIDString() {
+		t.Errorf("traceparent header %q, want trace %s", msg.Header.Get(event.HeaderTraceparent), tp.TraceIDString())
 	}
 }
