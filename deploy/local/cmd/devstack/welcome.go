@@ -45,7 +45,7 @@ func DemoPrincipals() []auth.Principal {
 	return []auth.Principal{
 		{Subject: "demo-enterprise", Role: auth.RoleEnterprise, Park: demoPark, EnterpriseID: "0191c0de-0000-7000-8000-000000000001"},
 		{Subject: "demo-liaison", Role: auth.RoleLiaison, Park: demoPark, OfficerID: "0191c0de-0000-7000-8000-0000000000a1"},
-		{Subject: "demo-staff", Role: auth.RoleStaff, Park: demoPark, Departments: []string{"行政审批局", "住房和城乡建设局"}},
+		{Subject: "demo-staff", Role: auth.RoleStaff, Park: demoPark, Departments: []string{"approval-office", "housing"}},
 		{Subject: "demo-manager", Role: auth.RoleManager, Park: demoPark},
 		{Subject: "demo-admin", Role: auth.RoleAdmin},
 	}
