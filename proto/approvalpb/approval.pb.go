@@ -100,8 +100,15 @@ type WorkflowAccepted struct {
 	// verification_working_days > 0 means commitment approval (告知承诺制).
 	VerificationWorkingDays int32  `protobuf:"varint,11,opt,name=verification_working_days,json=verificationWorkingDays,proto3" json:"verification_working_days,omitempty"`
 	OfficerId               string `protobuf:"bytes,12,opt,name=officer_id,json=officerId,proto3" json:"officer_id,omitempty"`
-	unknownFields           protoimpl.UnknownFields
-	sizeCache               protoimpl.SizeCache
+	// transition records who did it and the state before and after.
+	Transition   *Transition `protobuf:"bytes,13,opt,name=transition,proto3" json:"transition,omitempty"`
+	EnterpriseId string      `protobuf:"bytes,14,opt,name=enterprise_id,json=enterpriseId,proto3" json:"enterprise_id,omitempty"`
+	// missing_materials are the non-key materials due under tolerant acceptance.
+	MissingMaterials []string `protobuf:"bytes,15,rep,name=missing_materials,json=missingMaterials,proto3" json:"missing_materials,omitempty"`
+	SubjectType      string   `protobuf:"bytes,16,opt,name=subject_type,json=subjectType,proto3" json:"subject_type,omitempty"`
+	SubjectId        string   `protobuf:"bytes,17,opt,name=subject_id,json=subjectId,proto3" json:"subject_id,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *WorkflowAccepted) Reset() {
@@ -218,12 +225,50 @@ func (x *WorkflowAccepted) GetOfficerId() string {
 	return ""
 }
 
+func (x *WorkflowAccepted) GetTransition() *Transition {
+	if x != nil {
+		return x.Transition
+	}
+	return nil
+}
+
+func (x *WorkflowAccepted) GetEnterpriseId() string {
+	if x != nil {
+		return x.EnterpriseId
+	}
+	return ""
+}
+
+func (x *WorkflowAccepted) GetMissingMaterials() []string {
+	if x != nil {
+		return x.MissingMaterials
+	}
+	return nil
+}
+
+func (x *WorkflowAccepted) GetSubjectType() string {
+	if x != nil {
+		return x.SubjectType
+	}
+	return ""
+}
+
+func (x *WorkflowAccepted) GetSubjectId() string {
+	if x != nil {
+		return x.SubjectId
+	}
+	return ""
+}
+
 // WorkflowNotAccepted is approval.workflow.not_accepted (不予受理).
 type WorkflowNotAccepted struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	WorkflowId    string                 `protobuf:"bytes,1,opt,name=workflow_id,json=workflowId,proto3" json:"workflow_id,omitempty"`
 	TicketId      string                 `protobuf:"bytes,2,opt,name=ticket_id,json=ticketId,proto3" json:"ticket_id,omitempty"`
 	Reason        string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	Transition    *Transition            `protobuf:"bytes,4,opt,name=transition,proto3" json:"transition,omitempty"`
+	EnterpriseId  string                 `protobuf:"bytes,5,opt,name=enterprise_id,json=enterpriseId,proto3" json:"enterprise_id,omitempty"`
+	DecidedAt     *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=decided_at,json=decidedAt,proto3" json:"decided_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -279,14 +324,40 @@ func (x *WorkflowNotAccepted) GetReason() string {
 	return ""
 }
 
+func (x *WorkflowNotAccepted) GetTransition() *Transition {
+	if x != nil {
+		return x.Transition
+	}
+	return nil
+}
+
+func (x *WorkflowNotAccepted) GetEnterpriseId() string {
+	if x != nil {
+		return x.EnterpriseId
+	}
+	return ""
+}
+
+func (x *WorkflowNotAccepted) GetDecidedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DecidedAt
+	}
+	return nil
+}
+
 // WorkflowPaused is approval.workflow.correction_requested or approval.workflow.paused.
 type WorkflowPaused struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	WorkflowId    string                 `protobuf:"bytes,1,opt,name=workflow_id,json=workflowId,proto3" json:"workflow_id,omitempty"`
-	TicketId      string                 `protobuf:"bytes,2,opt,name=ticket_id,json=ticketId,proto3" json:"ticket_id,omitempty"`
-	Reason        PauseReason            `protobuf:"varint,3,opt,name=reason,proto3,enum=parkdesk.approval.v1.PauseReason" json:"reason,omitempty"`
-	Items         []string               `protobuf:"bytes,4,rep,name=items,proto3" json:"items,omitempty"`
-	PausedAt      *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=paused_at,json=pausedAt,proto3" json:"paused_at,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	WorkflowId string                 `protobuf:"bytes,1,opt,name=workflow_id,json=workflowId,proto3" json:"workflow_id,omitempty"`
+	TicketId   string                 `protobuf:"bytes,2,opt,name=ticket_id,json=ticketId,proto3" json:"ticket_id,omitempty"`
+	Reason     PauseReason            `protobuf:"varint,3,opt,name=reason,proto3,enum=parkdesk.approval.v1.PauseReason" json:"reason,omitempty"`
+	Items      []string               `protobuf:"bytes,4,rep,name=items,proto3" json:"items,omitempty"`
+	PausedAt   *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=paused_at,json=pausedAt,proto3" json:"paused_at,omitempty"`
+	Transition *Transition            `protobuf:"bytes,6,opt,name=transition,proto3" json:"transition,omitempty"`
+	// stage_code is the stage that asked for correction or holds the notice.
+	StageCode string `protobuf:"bytes,7,opt,name=stage_code,json=stageCode,proto3" json:"stage_code,omitempty"`
+	// resume_due_at is when a public notice ends; unset for a correction.
+	ResumeDueAt   *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=resume_due_at,json=resumeDueAt,proto3" json:"resume_due_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -356,12 +427,34 @@ func (x *WorkflowPaused) GetPausedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *WorkflowPaused) GetTransition() *Transition {
+	if x != nil {
+		return x.Transition
+	}
+	return nil
+}
+
+func (x *WorkflowPaused) GetStageCode() string {
+	if x != nil {
+		return x.StageCode
+	}
+	return ""
+}
+
+func (x *WorkflowPaused) GetResumeDueAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ResumeDueAt
+	}
+	return nil
+}
+
 // WorkflowResumed is approval.workflow.resumed.
 type WorkflowResumed struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	WorkflowId    string                 `protobuf:"bytes,1,opt,name=workflow_id,json=workflowId,proto3" json:"workflow_id,omitempty"`
 	TicketId      string                 `protobuf:"bytes,2,opt,name=ticket_id,json=ticketId,proto3" json:"ticket_id,omitempty"`
 	ResumedAt     *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=resumed_at,json=resumedAt,proto3" json:"resumed_at,omitempty"`
+	Transition    *Transition            `protobuf:"bytes,4,opt,name=transition,proto3" json:"transition,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -417,6 +510,13 @@ func (x *WorkflowResumed) GetResumedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *WorkflowResumed) GetTransition() *Transition {
+	if x != nil {
+		return x.Transition
+	}
+	return nil
+}
+
 // StageOpened is approval.stage.opened: a stage clock starts (环节时限).
 type StageOpened struct {
 	state            protoimpl.MessageState `protogen:"open.v1"`
@@ -427,8 +527,17 @@ type StageOpened struct {
 	Department       string                 `protobuf:"bytes,5,opt,name=department,proto3" json:"department,omitempty"`
 	ShareWorkingDays int32                  `protobuf:"varint,6,opt,name=share_working_days,json=shareWorkingDays,proto3" json:"share_working_days,omitempty"`
 	OpenedAt         *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=opened_at,json=openedAt,proto3" json:"opened_at,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	Transition       *Transition            `protobuf:"bytes,8,opt,name=transition,proto3" json:"transition,omitempty"`
+	// stage_code is the definition's stage code; stage_id above is the id of
+	// this department's task in this run of the stage (one per countersign member).
+	StageCode string `protobuf:"bytes,9,opt,name=stage_code,json=stageCode,proto3" json:"stage_code,omitempty"`
+	// mode is "single", "all", "any" or "quorum" (会签), or "public_notice".
+	Mode   string `protobuf:"bytes,10,opt,name=mode,proto3" json:"mode,omitempty"`
+	Quorum int32  `protobuf:"varint,11,opt,name=quorum,proto3" json:"quorum,omitempty"`
+	// round counts the runs of the stage (a return opens it again).
+	Round         int32 `protobuf:"varint,12,opt,name=round,proto3" json:"round,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *StageOpened) Reset() {
@@ -510,6 +619,41 @@ func (x *StageOpened) GetOpenedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *StageOpened) GetTransition() *Transition {
+	if x != nil {
+		return x.Transition
+	}
+	return nil
+}
+
+func (x *StageOpened) GetStageCode() string {
+	if x != nil {
+		return x.StageCode
+	}
+	return ""
+}
+
+func (x *StageOpened) GetMode() string {
+	if x != nil {
+		return x.Mode
+	}
+	return ""
+}
+
+func (x *StageOpened) GetQuorum() int32 {
+	if x != nil {
+		return x.Quorum
+	}
+	return 0
+}
+
+func (x *StageOpened) GetRound() int32 {
+	if x != nil {
+		return x.Round
+	}
+	return 0
+}
+
 // StageCompleted is approval.stage.completed.
 type StageCompleted struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -518,6 +662,10 @@ type StageCompleted struct {
 	Outcome       string                 `protobuf:"bytes,3,opt,name=outcome,proto3" json:"outcome,omitempty"`
 	Deemed        bool                   `protobuf:"varint,4,opt,name=deemed,proto3" json:"deemed,omitempty"`
 	CompletedAt   *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=completed_at,json=completedAt,proto3" json:"completed_at,omitempty"`
+	Transition    *Transition            `protobuf:"bytes,6,opt,name=transition,proto3" json:"transition,omitempty"`
+	TicketId      string                 `protobuf:"bytes,7,opt,name=ticket_id,json=ticketId,proto3" json:"ticket_id,omitempty"`
+	Department    string                 `protobuf:"bytes,8,opt,name=department,proto3" json:"department,omitempty"`
+	StageCode     string                 `protobuf:"bytes,9,opt,name=stage_code,json=stageCode,proto3" json:"stage_code,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -587,18 +735,56 @@ func (x *StageCompleted) GetCompletedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *StageCompleted) GetTransition() *Transition {
+	if x != nil {
+		return x.Transition
+	}
+	return nil
+}
+
+func (x *StageCompleted) GetTicketId() string {
+	if x != nil {
+		return x.TicketId
+	}
+	return ""
+}
+
+func (x *StageCompleted) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
+}
+
+func (x *StageCompleted) GetStageCode() string {
+	if x != nil {
+		return x.StageCode
+	}
+	return ""
+}
+
 // WorkflowDecided is approval.workflow.decided: the resolution clock stops.
 type WorkflowDecided struct {
 	state      protoimpl.MessageState `protogen:"open.v1"`
 	WorkflowId string                 `protobuf:"bytes,1,opt,name=workflow_id,json=workflowId,proto3" json:"workflow_id,omitempty"`
 	TicketId   string                 `protobuf:"bytes,2,opt,name=ticket_id,json=ticketId,proto3" json:"ticket_id,omitempty"`
-	// outcome is "approved", "denied" or "withdrawn".
+	// outcome is "approved", "denied" or "withdrawn", or "lapsed" when a
+	// tolerant acceptance lapsed for want of the missing materials.
 	Outcome          string                 `protobuf:"bytes,3,opt,name=outcome,proto3" json:"outcome,omitempty"`
 	DecisionNumber   string                 `protobuf:"bytes,4,opt,name=decision_number,json=decisionNumber,proto3" json:"decision_number,omitempty"`
 	DecidedAt        *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=decided_at,json=decidedAt,proto3" json:"decided_at,omitempty"`
 	CorrectionNeeded bool                   `protobuf:"varint,6,opt,name=correction_needed,json=correctionNeeded,proto3" json:"correction_needed,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	Transition       *Transition            `protobuf:"bytes,7,opt,name=transition,proto3" json:"transition,omitempty"`
+	EnterpriseId     string                 `protobuf:"bytes,8,opt,name=enterprise_id,json=enterpriseId,proto3" json:"enterprise_id,omitempty"`
+	// subject_type is "ticket" or "policy_application"; subject_id its id.
+	SubjectType string `protobuf:"bytes,9,opt,name=subject_type,json=subjectType,proto3" json:"subject_type,omitempty"`
+	SubjectId   string `protobuf:"bytes,10,opt,name=subject_id,json=subjectId,proto3" json:"subject_id,omitempty"`
+	MatterCode  string `protobuf:"bytes,11,opt,name=matter_code,json=matterCode,proto3" json:"matter_code,omitempty"`
+	// commitment_approval is set on an approval under 告知承诺制: a
+	// verification task follows, whose failure revokes it.
+	CommitmentApproval bool `protobuf:"varint,12,opt,name=commitment_approval,json=commitmentApproval,proto3" json:"commitment_approval,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *WorkflowDecided) Reset() {
@@ -673,6 +859,48 @@ func (x *WorkflowDecided) GetCorrectionNeeded() bool {
 	return false
 }
 
+func (x *WorkflowDecided) GetTransition() *Transition {
+	if x != nil {
+		return x.Transition
+	}
+	return nil
+}
+
+func (x *WorkflowDecided) GetEnterpriseId() string {
+	if x != nil {
+		return x.EnterpriseId
+	}
+	return ""
+}
+
+func (x *WorkflowDecided) GetSubjectType() string {
+	if x != nil {
+		return x.SubjectType
+	}
+	return ""
+}
+
+func (x *WorkflowDecided) GetSubjectId() string {
+	if x != nil {
+		return x.SubjectId
+	}
+	return ""
+}
+
+func (x *WorkflowDecided) GetMatterCode() string {
+	if x != nil {
+		return x.MatterCode
+	}
+	return ""
+}
+
+func (x *WorkflowDecided) GetCommitmentApproval() bool {
+	if x != nil {
+		return x.CommitmentApproval
+	}
+	return false
+}
+
 // ExtensionRequested is approval.extension.requested (延期).
 type ExtensionRequested struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -681,6 +909,7 @@ type ExtensionRequested struct {
 	WorkingDays   int32                  `protobuf:"varint,3,opt,name=working_days,json=workingDays,proto3" json:"working_days,omitempty"`
 	Reason        string                 `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
 	RequestedBy   string                 `protobuf:"bytes,5,opt,name=requested_by,json=requestedBy,proto3" json:"requested_by,omitempty"`
+	Transition    *Transition            `protobuf:"bytes,6,opt,name=transition,proto3" json:"transition,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -750,11 +979,663 @@ func (x *ExtensionRequested) GetRequestedBy() string {
 	return ""
 }
 
+func (x *ExtensionRequested) GetTransition() *Transition {
+	if x != nil {
+		return x.Transition
+	}
+	return nil
+}
+
+// Transition is the audit record every approval event carries: who acted,
+// why, and the workflow's state before and after.
+type Transition struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// actor is the user id, or "system" for timers and deemed approvals.
+	Actor string `protobuf:"bytes,1,opt,name=actor,proto3" json:"actor,omitempty"`
+	// actor_role is the actor's role (staff, enterprise, admin, system).
+	ActorRole string `protobuf:"bytes,2,opt,name=actor_role,json=actorRole,proto3" json:"actor_role,omitempty"`
+	// action is accept, not_accept, request_correction, approve, deny, return,
+	// withdraw, delegate, request_extension, verify, deem, lapse, resume,
+	// end_notice or open.
+	Action        string                 `protobuf:"bytes,3,opt,name=action,proto3" json:"action,omitempty"`
+	Reason        string                 `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	FromState     string                 `protobuf:"bytes,5,opt,name=from_state,json=fromState,proto3" json:"from_state,omitempty"`
+	ToState       string                 `protobuf:"bytes,6,opt,name=to_state,json=toState,proto3" json:"to_state,omitempty"`
+	TaskId        string                 `protobuf:"bytes,7,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
+	StageCode     string                 `protobuf:"bytes,8,opt,name=stage_code,json=stageCode,proto3" json:"stage_code,omitempty"`
+	At            *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=at,proto3" json:"at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Transition) Reset() {
+	*x = Transition{}
+	mi := &file_parkdesk_approval_v1_approval_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Transition) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Transition) ProtoMessage() {}
+
+func (x *Transition) ProtoReflect() protoreflect.Message {
+	mi := &file_parkdesk_approval_v1_approval_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Transition.ProtoReflect.Descriptor instead.
+func (*Transition) Descriptor() ([]byte, []int) {
+	return file_parkdesk_approval_v1_approval_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *Transition) GetActor() string {
+	if x != nil {
+		return x.Actor
+	}
+	return ""
+}
+
+func (x *Transition) GetActorRole() string {
+	if x != nil {
+		return x.ActorRole
+	}
+	return ""
+}
+
+func (x *Transition) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
+func (x *Transition) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *Transition) GetFromState() string {
+	if x != nil {
+		return x.FromState
+	}
+	return ""
+}
+
+func (x *Transition) GetToState() string {
+	if x != nil {
+		return x.ToState
+	}
+	return ""
+}
+
+func (x *Transition) GetTaskId() string {
+	if x != nil {
+		return x.TaskId
+	}
+	return ""
+}
+
+func (x *Transition) GetStageCode() string {
+	if x != nil {
+		return x.StageCode
+	}
+	return ""
+}
+
+func (x *Transition) GetAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.At
+	}
+	return nil
+}
+
+// WorkflowOpened is approval.workflow.opened: an instance exists and awaits
+// acceptance (受理) by acceptance_department, or was accepted at once.
+type WorkflowOpened struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	WorkflowId string                 `protobuf:"bytes,1,opt,name=workflow_id,json=workflowId,proto3" json:"workflow_id,omitempty"`
+	TicketId   string                 `protobuf:"bytes,2,opt,name=ticket_id,json=ticketId,proto3" json:"ticket_id,omitempty"`
+	// subject_type is "ticket" or "policy_application"; subject_id its id.
+	SubjectType       string `protobuf:"bytes,3,opt,name=subject_type,json=subjectType,proto3" json:"subject_type,omitempty"`
+	SubjectId         string `protobuf:"bytes,4,opt,name=subject_id,json=subjectId,proto3" json:"subject_id,omitempty"`
+	EnterpriseId      string `protobuf:"bytes,5,opt,name=enterprise_id,json=enterpriseId,proto3" json:"enterprise_id,omitempty"`
+	MatterCode        string `protobuf:"bytes,6,opt,name=matter_code,json=matterCode,proto3" json:"matter_code,omitempty"`
+	DefinitionCode    string `protobuf:"bytes,7,opt,name=definition_code,json=definitionCode,proto3" json:"definition_code,omitempty"`
+	DefinitionVersion int32  `protobuf:"varint,8,opt,name=definition_version,json=definitionVersion,proto3" json:"definition_version,omitempty"`
+	// department is responsible for the matter; acceptance_department accepts.
+	Department           string                 `protobuf:"bytes,9,opt,name=department,proto3" json:"department,omitempty"`
+	AcceptanceDepartment string                 `protobuf:"bytes,10,opt,name=acceptance_department,json=acceptanceDepartment,proto3" json:"acceptance_department,omitempty"`
+	AcceptanceTaskId     string                 `protobuf:"bytes,11,opt,name=acceptance_task_id,json=acceptanceTaskId,proto3" json:"acceptance_task_id,omitempty"`
+	OpenedAt             *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=opened_at,json=openedAt,proto3" json:"opened_at,omitempty"`
+	Transition           *Transition            `protobuf:"bytes,13,opt,name=transition,proto3" json:"transition,omitempty"`
+	BundleCode           string                 `protobuf:"bytes,14,opt,name=bundle_code,json=bundleCode,proto3" json:"bundle_code,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
+}
+
+func (x *WorkflowOpened) Reset() {
+	*x = WorkflowOpened{}
+	mi := &file_parkdesk_approval_v1_approval_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WorkflowOpened) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WorkflowOpened) ProtoMessage() {}
+
+func (x *WorkflowOpened) ProtoReflect() protoreflect.Message {
+	mi := &file_parkdesk_approval_v1_approval_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WorkflowOpened.ProtoReflect.Descriptor instead.
+func (*WorkflowOpened) Descriptor() ([]byte, []int) {
+	return file_parkdesk_approval_v1_approval_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *WorkflowOpened) GetWorkflowId() string {
+	if x != nil {
+		return x.WorkflowId
+	}
+	return ""
+}
+
+func (x *WorkflowOpened) GetTicketId() string {
+	if x != nil {
+		return x.TicketId
+	}
+	return ""
+}
+
+func (x *WorkflowOpened) GetSubjectType() string {
+	if x != nil {
+		return x.SubjectType
+	}
+	return ""
+}
+
+func (x *WorkflowOpened) GetSubjectId() string {
+	if x != nil {
+		return x.SubjectId
+	}
+	return ""
+}
+
+func (x *WorkflowOpened) GetEnterpriseId() string {
+	if x != nil {
+		return x.EnterpriseId
+	}
+	return ""
+}
+
+func (x *WorkflowOpened) GetMatterCode() string {
+	if x != nil {
+		return x.MatterCode
+	}
+	return ""
+}
+
+func (x *WorkflowOpened) GetDefinitionCode() string {
+	if x != nil {
+		return x.DefinitionCode
+	}
+	return ""
+}
+
+func (x *WorkflowOpened) GetDefinitionVersion() int32 {
+	if x != nil {
+		return x.DefinitionVersion
+	}
+	return 0
+}
+
+func (x *WorkflowOpened) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
+}
+
+func (x *WorkflowOpened) GetAcceptanceDepartment() string {
+	if x != nil {
+		return x.AcceptanceDepartment
+	}
+	return ""
+}
+
+func (x *WorkflowOpened) GetAcceptanceTaskId() string {
+	if x != nil {
+		return x.AcceptanceTaskId
+	}
+	return ""
+}
+
+func (x *WorkflowOpened) GetOpenedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OpenedAt
+	}
+	return nil
+}
+
+func (x *WorkflowOpened) GetTransition() *Transition {
+	if x != nil {
+		return x.Transition
+	}
+	return nil
+}
+
+func (x *WorkflowOpened) GetBundleCode() string {
+	if x != nil {
+		return x.BundleCode
+	}
+	return ""
+}
+
+// WorkflowRevoked is approval.workflow.revoked: an approval under 告知承诺制
+// whose verification found the commitment false is revoked.
+type WorkflowRevoked struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	WorkflowId     string                 `protobuf:"bytes,1,opt,name=workflow_id,json=workflowId,proto3" json:"workflow_id,omitempty"`
+	TicketId       string                 `protobuf:"bytes,2,opt,name=ticket_id,json=ticketId,proto3" json:"ticket_id,omitempty"`
+	EnterpriseId   string                 `protobuf:"bytes,3,opt,name=enterprise_id,json=enterpriseId,proto3" json:"enterprise_id,omitempty"`
+	DecisionNumber string                 `protobuf:"bytes,4,opt,name=decision_number,json=decisionNumber,proto3" json:"decision_number,omitempty"`
+	Reason         string                 `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	RevokedAt      *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=revoked_at,json=revokedAt,proto3" json:"revoked_at,omitempty"`
+	Transition     *Transition            `protobuf:"bytes,7,opt,name=transition,proto3" json:"transition,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *WorkflowRevoked) Reset() {
+	*x = WorkflowRevoked{}
+	mi := &file_parkdesk_approval_v1_approval_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WorkflowRevoked) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WorkflowRevoked) ProtoMessage() {}
+
+func (x *WorkflowRevoked) ProtoReflect() protoreflect.Message {
+	mi := &file_parkdesk_approval_v1_approval_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WorkflowRevoked.ProtoReflect.Descriptor instead.
+func (*WorkflowRevoked) Descriptor() ([]byte, []int) {
+	return file_parkdesk_approval_v1_approval_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *WorkflowRevoked) GetWorkflowId() string {
+	if x != nil {
+		return x.WorkflowId
+	}
+	return ""
+}
+
+func (x *WorkflowRevoked) GetTicketId() string {
+	if x != nil {
+		return x.TicketId
+	}
+	return ""
+}
+
+func (x *WorkflowRevoked) GetEnterpriseId() string {
+	if x != nil {
+		return x.EnterpriseId
+	}
+	return ""
+}
+
+func (x *WorkflowRevoked) GetDecisionNumber() string {
+	if x != nil {
+		return x.DecisionNumber
+	}
+	return ""
+}
+
+func (x *WorkflowRevoked) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *WorkflowRevoked) GetRevokedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RevokedAt
+	}
+	return nil
+}
+
+func (x *WorkflowRevoked) GetTransition() *Transition {
+	if x != nil {
+		return x.Transition
+	}
+	return nil
+}
+
+// VerificationCompleted is approval.verification.completed: the follow-up
+// of a commitment approval (告知承诺 核查) passed or failed.
+type VerificationCompleted struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	WorkflowId    string                 `protobuf:"bytes,1,opt,name=workflow_id,json=workflowId,proto3" json:"workflow_id,omitempty"`
+	TicketId      string                 `protobuf:"bytes,2,opt,name=ticket_id,json=ticketId,proto3" json:"ticket_id,omitempty"`
+	EnterpriseId  string                 `protobuf:"bytes,3,opt,name=enterprise_id,json=enterpriseId,proto3" json:"enterprise_id,omitempty"`
+	Passed        bool                   `protobuf:"varint,4,opt,name=passed,proto3" json:"passed,omitempty"`
+	Reason        string                 `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	CompletedAt   *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=completed_at,json=completedAt,proto3" json:"completed_at,omitempty"`
+	Transition    *Transition            `protobuf:"bytes,7,opt,name=transition,proto3" json:"transition,omitempty"`
+	TaskId        string                 `protobuf:"bytes,8,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VerificationCompleted) Reset() {
+	*x = VerificationCompleted{}
+	mi := &file_parkdesk_approval_v1_approval_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VerificationCompleted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VerificationCompleted) ProtoMessage() {}
+
+func (x *VerificationCompleted) ProtoReflect() protoreflect.Message {
+	mi := &file_parkdesk_approval_v1_approval_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VerificationCompleted.ProtoReflect.Descriptor instead.
+func (*VerificationCompleted) Descriptor() ([]byte, []int) {
+	return file_parkdesk_approval_v1_approval_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *VerificationCompleted) GetWorkflowId() string {
+	if x != nil {
+		return x.WorkflowId
+	}
+	return ""
+}
+
+func (x *VerificationCompleted) GetTicketId() string {
+	if x != nil {
+		return x.TicketId
+	}
+	return ""
+}
+
+func (x *VerificationCompleted) GetEnterpriseId() string {
+	if x != nil {
+		return x.EnterpriseId
+	}
+	return ""
+}
+
+func (x *VerificationCompleted) GetPassed() bool {
+	if x != nil {
+		return x.Passed
+	}
+	return false
+}
+
+func (x *VerificationCompleted) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *VerificationCompleted) GetCompletedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CompletedAt
+	}
+	return nil
+}
+
+func (x *VerificationCompleted) GetTransition() *Transition {
+	if x != nil {
+		return x.Transition
+	}
+	return nil
+}
+
+func (x *VerificationCompleted) GetTaskId() string {
+	if x != nil {
+		return x.TaskId
+	}
+	return ""
+}
+
+// TaskDelegated is approval.task.delegated: a task handed to a colleague in
+// the same department.
+type TaskDelegated struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	WorkflowId    string                 `protobuf:"bytes,1,opt,name=workflow_id,json=workflowId,proto3" json:"workflow_id,omitempty"`
+	TaskId        string                 `protobuf:"bytes,2,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
+	Department    string                 `protobuf:"bytes,3,opt,name=department,proto3" json:"department,omitempty"`
+	FromAssignee  string                 `protobuf:"bytes,4,opt,name=from_assignee,json=fromAssignee,proto3" json:"from_assignee,omitempty"`
+	ToAssignee    string                 `protobuf:"bytes,5,opt,name=to_assignee,json=toAssignee,proto3" json:"to_assignee,omitempty"`
+	Transition    *Transition            `protobuf:"bytes,6,opt,name=transition,proto3" json:"transition,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TaskDelegated) Reset() {
+	*x = TaskDelegated{}
+	mi := &file_parkdesk_approval_v1_approval_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TaskDelegated) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TaskDelegated) ProtoMessage() {}
+
+func (x *TaskDelegated) ProtoReflect() protoreflect.Message {
+	mi := &file_parkdesk_approval_v1_approval_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TaskDelegated.ProtoReflect.Descriptor instead.
+func (*TaskDelegated) Descriptor() ([]byte, []int) {
+	return file_parkdesk_approval_v1_approval_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *TaskDelegated) GetWorkflowId() string {
+	if x != nil {
+		return x.WorkflowId
+	}
+	return ""
+}
+
+func (x *TaskDelegated) GetTaskId() string {
+	if x != nil {
+		return x.TaskId
+	}
+	return ""
+}
+
+func (x *TaskDelegated) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
+}
+
+func (x *TaskDelegated) GetFromAssignee() string {
+	if x != nil {
+		return x.FromAssignee
+	}
+	return ""
+}
+
+func (x *TaskDelegated) GetToAssignee() string {
+	if x != nil {
+		return x.ToAssignee
+	}
+	return ""
+}
+
+func (x *TaskDelegated) GetTransition() *Transition {
+	if x != nil {
+		return x.Transition
+	}
+	return nil
+}
+
+// EnterpriseCreditFlagged is approval.enterprise.credit_flagged: a false
+// commitment found at verification flags the firm's credit; tolerant
+// acceptance and commitment approval are no longer offered to it.
+type EnterpriseCreditFlagged struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	EnterpriseId string                 `protobuf:"bytes,1,opt,name=enterprise_id,json=enterpriseId,proto3" json:"enterprise_id,omitempty"`
+	// flag is "bad-credit".
+	Flag           string                 `protobuf:"bytes,2,opt,name=flag,proto3" json:"flag,omitempty"`
+	Reason         string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	WorkflowId     string                 `protobuf:"bytes,4,opt,name=workflow_id,json=workflowId,proto3" json:"workflow_id,omitempty"`
+	DecisionNumber string                 `protobuf:"bytes,5,opt,name=decision_number,json=decisionNumber,proto3" json:"decision_number,omitempty"`
+	FlaggedAt      *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=flagged_at,json=flaggedAt,proto3" json:"flagged_at,omitempty"`
+	Transition     *Transition            `protobuf:"bytes,7,opt,name=transition,proto3" json:"transition,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *EnterpriseCreditFlagged) Reset() {
+	*x = EnterpriseCreditFlagged{}
+	mi := &file_parkdesk_approval_v1_approval_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EnterpriseCreditFlagged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EnterpriseCreditFlagged) ProtoMessage() {}
+
+func (x *EnterpriseCreditFlagged) ProtoReflect() protoreflect.Message {
+	mi := &file_parkdesk_approval_v1_approval_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EnterpriseCreditFlagged.ProtoReflect.Descriptor instead.
+func (*EnterpriseCreditFlagged) Descriptor() ([]byte, []int) {
+	return file_parkdesk_approval_v1_approval_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *EnterpriseCreditFlagged) GetEnterpriseId() string {
+	if x != nil {
+		return x.EnterpriseId
+	}
+	return ""
+}
+
+func (x *EnterpriseCreditFlagged) GetFlag() string {
+	if x != nil {
+		return x.Flag
+	}
+	return ""
+}
+
+func (x *EnterpriseCreditFlagged) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *EnterpriseCreditFlagged) GetWorkflowId() string {
+	if x != nil {
+		return x.WorkflowId
+	}
+	return ""
+}
+
+func (x *EnterpriseCreditFlagged) GetDecisionNumber() string {
+	if x != nil {
+		return x.DecisionNumber
+	}
+	return ""
+}
+
+func (x *EnterpriseCreditFlagged) GetFlaggedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FlaggedAt
+	}
+	return nil
+}
+
+func (x *EnterpriseCreditFlagged) GetTransition() *Transition {
+	if x != nil {
+		return x.Transition
+	}
+	return nil
+}
+
 var File_parkdesk_approval_v1_approval_proto protoreflect.FileDescriptor
 
 const file_parkdesk_approval_v1_approval_proto_rawDesc = "" +
 	"\n" +
-	"#parkdesk/approval/v1/approval.proto\x12\x14parkdesk.approval.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x99\x04\n" +
+	"#parkdesk/approval/v1/approval.proto\x12\x14parkdesk.approval.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xef\x05\n" +
 	"\x10WorkflowAccepted\x12\x1f\n" +
 	"\vworkflow_id\x18\x01 \x01(\tR\n" +
 	"workflowId\x12\x1b\n" +
@@ -775,25 +1656,48 @@ const file_parkdesk_approval_v1_approval_proto_rawDesc = "" +
 	" \x01(\x05R\x18supplementDueWorkingDays\x12:\n" +
 	"\x19verification_working_days\x18\v \x01(\x05R\x17verificationWorkingDays\x12\x1d\n" +
 	"\n" +
-	"officer_id\x18\f \x01(\tR\tofficerId\"k\n" +
+	"officer_id\x18\f \x01(\tR\tofficerId\x12@\n" +
+	"\n" +
+	"transition\x18\r \x01(\v2 .parkdesk.approval.v1.TransitionR\n" +
+	"transition\x12#\n" +
+	"\renterprise_id\x18\x0e \x01(\tR\fenterpriseId\x12+\n" +
+	"\x11missing_materials\x18\x0f \x03(\tR\x10missingMaterials\x12!\n" +
+	"\fsubject_type\x18\x10 \x01(\tR\vsubjectType\x12\x1d\n" +
+	"\n" +
+	"subject_id\x18\x11 \x01(\tR\tsubjectId\"\x8d\x02\n" +
 	"\x13WorkflowNotAccepted\x12\x1f\n" +
 	"\vworkflow_id\x18\x01 \x01(\tR\n" +
 	"workflowId\x12\x1b\n" +
 	"\tticket_id\x18\x02 \x01(\tR\bticketId\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason\"\xd8\x01\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x12@\n" +
+	"\n" +
+	"transition\x18\x04 \x01(\v2 .parkdesk.approval.v1.TransitionR\n" +
+	"transition\x12#\n" +
+	"\renterprise_id\x18\x05 \x01(\tR\fenterpriseId\x129\n" +
+	"\n" +
+	"decided_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tdecidedAt\"\xf9\x02\n" +
 	"\x0eWorkflowPaused\x12\x1f\n" +
 	"\vworkflow_id\x18\x01 \x01(\tR\n" +
 	"workflowId\x12\x1b\n" +
 	"\tticket_id\x18\x02 \x01(\tR\bticketId\x129\n" +
 	"\x06reason\x18\x03 \x01(\x0e2!.parkdesk.approval.v1.PauseReasonR\x06reason\x12\x14\n" +
 	"\x05items\x18\x04 \x03(\tR\x05items\x127\n" +
-	"\tpaused_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\bpausedAt\"\x8a\x01\n" +
+	"\tpaused_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\bpausedAt\x12@\n" +
+	"\n" +
+	"transition\x18\x06 \x01(\v2 .parkdesk.approval.v1.TransitionR\n" +
+	"transition\x12\x1d\n" +
+	"\n" +
+	"stage_code\x18\a \x01(\tR\tstageCode\x12>\n" +
+	"\rresume_due_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\vresumeDueAt\"\xcc\x01\n" +
 	"\x0fWorkflowResumed\x12\x1f\n" +
 	"\vworkflow_id\x18\x01 \x01(\tR\n" +
 	"workflowId\x12\x1b\n" +
 	"\tticket_id\x18\x02 \x01(\tR\bticketId\x129\n" +
 	"\n" +
-	"resumed_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tresumedAt\"\x8c\x02\n" +
+	"resumed_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tresumedAt\x12@\n" +
+	"\n" +
+	"transition\x18\x04 \x01(\v2 .parkdesk.approval.v1.TransitionR\n" +
+	"transition\"\xaf\x03\n" +
 	"\vStageOpened\x12\x1f\n" +
 	"\vworkflow_id\x18\x01 \x01(\tR\n" +
 	"workflowId\x12\x1b\n" +
@@ -805,14 +1709,32 @@ const file_parkdesk_approval_v1_approval_proto_rawDesc = "" +
 	"department\x18\x05 \x01(\tR\n" +
 	"department\x12,\n" +
 	"\x12share_working_days\x18\x06 \x01(\x05R\x10shareWorkingDays\x127\n" +
-	"\topened_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\bopenedAt\"\xbd\x01\n" +
+	"\topened_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\bopenedAt\x12@\n" +
+	"\n" +
+	"transition\x18\b \x01(\v2 .parkdesk.approval.v1.TransitionR\n" +
+	"transition\x12\x1d\n" +
+	"\n" +
+	"stage_code\x18\t \x01(\tR\tstageCode\x12\x12\n" +
+	"\x04mode\x18\n" +
+	" \x01(\tR\x04mode\x12\x16\n" +
+	"\x06quorum\x18\v \x01(\x05R\x06quorum\x12\x14\n" +
+	"\x05round\x18\f \x01(\x05R\x05round\"\xdb\x02\n" +
 	"\x0eStageCompleted\x12\x1f\n" +
 	"\vworkflow_id\x18\x01 \x01(\tR\n" +
 	"workflowId\x12\x19\n" +
 	"\bstage_id\x18\x02 \x01(\tR\astageId\x12\x18\n" +
 	"\aoutcome\x18\x03 \x01(\tR\aoutcome\x12\x16\n" +
 	"\x06deemed\x18\x04 \x01(\bR\x06deemed\x12=\n" +
-	"\fcompleted_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\vcompletedAt\"\xfa\x01\n" +
+	"\fcompleted_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\vcompletedAt\x12@\n" +
+	"\n" +
+	"transition\x18\x06 \x01(\v2 .parkdesk.approval.v1.TransitionR\n" +
+	"transition\x12\x1b\n" +
+	"\tticket_id\x18\a \x01(\tR\bticketId\x12\x1e\n" +
+	"\n" +
+	"department\x18\b \x01(\tR\n" +
+	"department\x12\x1d\n" +
+	"\n" +
+	"stage_code\x18\t \x01(\tR\tstageCode\"\xf5\x03\n" +
 	"\x0fWorkflowDecided\x12\x1f\n" +
 	"\vworkflow_id\x18\x01 \x01(\tR\n" +
 	"workflowId\x12\x1b\n" +
@@ -821,14 +1743,115 @@ const file_parkdesk_approval_v1_approval_proto_rawDesc = "" +
 	"\x0fdecision_number\x18\x04 \x01(\tR\x0edecisionNumber\x129\n" +
 	"\n" +
 	"decided_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tdecidedAt\x12+\n" +
-	"\x11correction_needed\x18\x06 \x01(\bR\x10correctionNeeded\"\xb0\x01\n" +
+	"\x11correction_needed\x18\x06 \x01(\bR\x10correctionNeeded\x12@\n" +
+	"\n" +
+	"transition\x18\a \x01(\v2 .parkdesk.approval.v1.TransitionR\n" +
+	"transition\x12#\n" +
+	"\renterprise_id\x18\b \x01(\tR\fenterpriseId\x12!\n" +
+	"\fsubject_type\x18\t \x01(\tR\vsubjectType\x12\x1d\n" +
+	"\n" +
+	"subject_id\x18\n" +
+	" \x01(\tR\tsubjectId\x12\x1f\n" +
+	"\vmatter_code\x18\v \x01(\tR\n" +
+	"matterCode\x12/\n" +
+	"\x13commitment_approval\x18\f \x01(\bR\x12commitmentApproval\"\xf2\x01\n" +
 	"\x12ExtensionRequested\x12\x1f\n" +
 	"\vworkflow_id\x18\x01 \x01(\tR\n" +
 	"workflowId\x12\x1b\n" +
 	"\tticket_id\x18\x02 \x01(\tR\bticketId\x12!\n" +
 	"\fworking_days\x18\x03 \x01(\x05R\vworkingDays\x12\x16\n" +
 	"\x06reason\x18\x04 \x01(\tR\x06reason\x12!\n" +
-	"\frequested_by\x18\x05 \x01(\tR\vrequestedBy*\xbc\x01\n" +
+	"\frequested_by\x18\x05 \x01(\tR\vrequestedBy\x12@\n" +
+	"\n" +
+	"transition\x18\x06 \x01(\v2 .parkdesk.approval.v1.TransitionR\n" +
+	"transition\"\x8f\x02\n" +
+	"\n" +
+	"Transition\x12\x14\n" +
+	"\x05actor\x18\x01 \x01(\tR\x05actor\x12\x1d\n" +
+	"\n" +
+	"actor_role\x18\x02 \x01(\tR\tactorRole\x12\x16\n" +
+	"\x06action\x18\x03 \x01(\tR\x06action\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\x12\x1d\n" +
+	"\n" +
+	"from_state\x18\x05 \x01(\tR\tfromState\x12\x19\n" +
+	"\bto_state\x18\x06 \x01(\tR\atoState\x12\x17\n" +
+	"\atask_id\x18\a \x01(\tR\x06taskId\x12\x1d\n" +
+	"\n" +
+	"stage_code\x18\b \x01(\tR\tstageCode\x12*\n" +
+	"\x02at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\x02at\"\xcd\x04\n" +
+	"\x0eWorkflowOpened\x12\x1f\n" +
+	"\vworkflow_id\x18\x01 \x01(\tR\n" +
+	"workflowId\x12\x1b\n" +
+	"\tticket_id\x18\x02 \x01(\tR\bticketId\x12!\n" +
+	"\fsubject_type\x18\x03 \x01(\tR\vsubjectType\x12\x1d\n" +
+	"\n" +
+	"subject_id\x18\x04 \x01(\tR\tsubjectId\x12#\n" +
+	"\renterprise_id\x18\x05 \x01(\tR\fenterpriseId\x12\x1f\n" +
+	"\vmatter_code\x18\x06 \x01(\tR\n" +
+	"matterCode\x12'\n" +
+	"\x0fdefinition_code\x18\a \x01(\tR\x0edefinitionCode\x12-\n" +
+	"\x12definition_version\x18\b \x01(\x05R\x11definitionVersion\x12\x1e\n" +
+	"\n" +
+	"department\x18\t \x01(\tR\n" +
+	"department\x123\n" +
+	"\x15acceptance_department\x18\n" +
+	" \x01(\tR\x14acceptanceDepartment\x12,\n" +
+	"\x12acceptance_task_id\x18\v \x01(\tR\x10acceptanceTaskId\x127\n" +
+	"\topened_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\bopenedAt\x12@\n" +
+	"\n" +
+	"transition\x18\r \x01(\v2 .parkdesk.approval.v1.TransitionR\n" +
+	"transition\x12\x1f\n" +
+	"\vbundle_code\x18\x0e \x01(\tR\n" +
+	"bundleCode\"\xb2\x02\n" +
+	"\x0fWorkflowRevoked\x12\x1f\n" +
+	"\vworkflow_id\x18\x01 \x01(\tR\n" +
+	"workflowId\x12\x1b\n" +
+	"\tticket_id\x18\x02 \x01(\tR\bticketId\x12#\n" +
+	"\renterprise_id\x18\x03 \x01(\tR\fenterpriseId\x12'\n" +
+	"\x0fdecision_number\x18\x04 \x01(\tR\x0edecisionNumber\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\x129\n" +
+	"\n" +
+	"revoked_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\trevokedAt\x12@\n" +
+	"\n" +
+	"transition\x18\a \x01(\v2 .parkdesk.approval.v1.TransitionR\n" +
+	"transition\"\xc4\x02\n" +
+	"\x15VerificationCompleted\x12\x1f\n" +
+	"\vworkflow_id\x18\x01 \x01(\tR\n" +
+	"workflowId\x12\x1b\n" +
+	"\tticket_id\x18\x02 \x01(\tR\bticketId\x12#\n" +
+	"\renterprise_id\x18\x03 \x01(\tR\fenterpriseId\x12\x16\n" +
+	"\x06passed\x18\x04 \x01(\bR\x06passed\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\x12=\n" +
+	"\fcompleted_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\vcompletedAt\x12@\n" +
+	"\n" +
+	"transition\x18\a \x01(\v2 .parkdesk.approval.v1.TransitionR\n" +
+	"transition\x12\x17\n" +
+	"\atask_id\x18\b \x01(\tR\x06taskId\"\xf1\x01\n" +
+	"\rTaskDelegated\x12\x1f\n" +
+	"\vworkflow_id\x18\x01 \x01(\tR\n" +
+	"workflowId\x12\x17\n" +
+	"\atask_id\x18\x02 \x01(\tR\x06taskId\x12\x1e\n" +
+	"\n" +
+	"department\x18\x03 \x01(\tR\n" +
+	"department\x12#\n" +
+	"\rfrom_assignee\x18\x04 \x01(\tR\ffromAssignee\x12\x1f\n" +
+	"\vto_assignee\x18\x05 \x01(\tR\n" +
+	"toAssignee\x12@\n" +
+	"\n" +
+	"transition\x18\x06 \x01(\v2 .parkdesk.approval.v1.TransitionR\n" +
+	"transition\"\xb1\x02\n" +
+	"\x17EnterpriseCreditFlagged\x12#\n" +
+	"\renterprise_id\x18\x01 \x01(\tR\fenterpriseId\x12\x12\n" +
+	"\x04flag\x18\x02 \x01(\tR\x04flag\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x1f\n" +
+	"\vworkflow_id\x18\x04 \x01(\tR\n" +
+	"workflowId\x12'\n" +
+	"\x0fdecision_number\x18\x05 \x01(\tR\x0edecisionNumber\x129\n" +
+	"\n" +
+	"flagged_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tflaggedAt\x12@\n" +
+	"\n" +
+	"transition\x18\a \x01(\v2 .parkdesk.approval.v1.TransitionR\n" +
+	"transition*\xbc\x01\n" +
 	"\vPauseReason\x12\x1c\n" +
 	"\x18PAUSE_REASON_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17PAUSE_REASON_CORRECTION\x10\x01\x12\x1e\n" +
@@ -850,32 +1873,58 @@ func file_parkdesk_approval_v1_approval_proto_rawDescGZIP() []byte {
 }
 
 var file_parkdesk_approval_v1_approval_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_parkdesk_approval_v1_approval_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_parkdesk_approval_v1_approval_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_parkdesk_approval_v1_approval_proto_goTypes = []any{
-	(PauseReason)(0),              // 0: parkdesk.approval.v1.PauseReason
-	(*WorkflowAccepted)(nil),      // 1: parkdesk.approval.v1.WorkflowAccepted
-	(*WorkflowNotAccepted)(nil),   // 2: parkdesk.approval.v1.WorkflowNotAccepted
-	(*WorkflowPaused)(nil),        // 3: parkdesk.approval.v1.WorkflowPaused
-	(*WorkflowResumed)(nil),       // 4: parkdesk.approval.v1.WorkflowResumed
-	(*StageOpened)(nil),           // 5: parkdesk.approval.v1.StageOpened
-	(*StageCompleted)(nil),        // 6: parkdesk.approval.v1.StageCompleted
-	(*WorkflowDecided)(nil),       // 7: parkdesk.approval.v1.WorkflowDecided
-	(*ExtensionRequested)(nil),    // 8: parkdesk.approval.v1.ExtensionRequested
-	(*timestamppb.Timestamp)(nil), // 9: google.protobuf.Timestamp
+	(PauseReason)(0),                // 0: parkdesk.approval.v1.PauseReason
+	(*WorkflowAccepted)(nil),        // 1: parkdesk.approval.v1.WorkflowAccepted
+	(*WorkflowNotAccepted)(nil),     // 2: parkdesk.approval.v1.WorkflowNotAccepted
+	(*WorkflowPaused)(nil),          // 3: parkdesk.approval.v1.WorkflowPaused
+	(*WorkflowResumed)(nil),         // 4: parkdesk.approval.v1.WorkflowResumed
+	(*StageOpened)(nil),             // 5: parkdesk.approval.v1.StageOpened
+	(*StageCompleted)(nil),          // 6: parkdesk.approval.v1.StageCompleted
+	(*WorkflowDecided)(nil),         // 7: parkdesk.approval.v1.WorkflowDecided
+	(*ExtensionRequested)(nil),      // 8: parkdesk.approval.v1.ExtensionRequested
+	(*Transition)(nil),              // 9: parkdesk.approval.v1.Transition
+	(*WorkflowOpened)(nil),          // 10: parkdesk.approval.v1.WorkflowOpened
+	(*WorkflowRevoked)(nil),         // 11: parkdesk.approval.v1.WorkflowRevoked
+	(*VerificationCompleted)(nil),   // 12: parkdesk.approval.v1.VerificationCompleted
+	(*TaskDelegated)(nil),           // 13: parkdesk.approval.v1.TaskDelegated
+	(*EnterpriseCreditFlagged)(nil), // 14: parkdesk.approval.v1.EnterpriseCreditFlagged
+	(*timestamppb.Timestamp)(nil),   // 15: google.protobuf.Timestamp
 }
 var file_parkdesk_approval_v1_approval_proto_depIdxs = []int32{
-	9, // 0: parkdesk.approval.v1.WorkflowAccepted.accepted_at:type_name -> google.protobuf.Timestamp
-	0, // 1: parkdesk.approval.v1.WorkflowPaused.reason:type_name -> parkdesk.approval.v1.PauseReason
-	9, // 2: parkdesk.approval.v1.WorkflowPaused.paused_at:type_name -> google.protobuf.Timestamp
-	9, // 3: parkdesk.approval.v1.WorkflowResumed.resumed_at:type_name -> google.protobuf.Timestamp
-	9, // 4: parkdesk.approval.v1.StageOpened.opened_at:type_name -> google.protobuf.Timestamp
-	9, // 5: parkdesk.approval.v1.StageCompleted.completed_at:type_name -> google.protobuf.Timestamp
-	9, // 6: parkdesk.approval.v1.WorkflowDecided.decided_at:type_name -> google.protobuf.Timestamp
-	7, // [7:7] is the sub-list for method output_type
-	7, // [7:7] is the sub-list for method input_type
-	7, // [7:7] is the sub-list for extension type_name
-	7, // [7:7] is the sub-list for extension extendee
-	0, // [0:7] is the sub-list for field type_name
+	15, // 0: parkdesk.approval.v1.WorkflowAccepted.accepted_at:type_name -> google.protobuf.Timestamp
+	9,  // 1: parkdesk.approval.v1.WorkflowAccepted.transition:type_name -> parkdesk.approval.v1.Transition
+	9,  // 2: parkdesk.approval.v1.WorkflowNotAccepted.transition:type_name -> parkdesk.approval.v1.Transition
+	15, // 3: parkdesk.approval.v1.WorkflowNotAccepted.decided_at:type_name -> google.protobuf.Timestamp
+	0,  // 4: parkdesk.approval.v1.WorkflowPaused.reason:type_name -> parkdesk.approval.v1.PauseReason
+	15, // 5: parkdesk.approval.v1.WorkflowPaused.paused_at:type_name -> google.protobuf.Timestamp
+	9,  // 6: parkdesk.approval.v1.WorkflowPaused.transition:type_name -> parkdesk.approval.v1.Transition
+	15, // 7: parkdesk.approval.v1.WorkflowPaused.resume_due_at:type_name -> google.protobuf.Timestamp
+	15, // 8: parkdesk.approval.v1.WorkflowResumed.resumed_at:type_name -> google.protobuf.Timestamp
+	9,  // 9: parkdesk.approval.v1.WorkflowResumed.transition:type_name -> parkdesk.approval.v1.Transition
+	15, // 10: parkdesk.approval.v1.StageOpened.opened_at:type_name -> google.protobuf.Timestamp
+	9,  // 11: parkdesk.approval.v1.StageOpened.transition:type_name -> parkdesk.approval.v1.Transition
+	15, // 12: parkdesk.approval.v1.StageCompleted.completed_at:type_name -> google.protobuf.Timestamp
+	9,  // 13: parkdesk.approval.v1.StageCompleted.transition:type_name -> parkdesk.approval.v1.Transition
+	15, // 14: parkdesk.approval.v1.WorkflowDecided.decided_at:type_name -> google.protobuf.Timestamp
+	9,  // 15: parkdesk.approval.v1.WorkflowDecided.transition:type_name -> parkdesk.approval.v1.Transition
+	9,  // 16: parkdesk.approval.v1.ExtensionRequested.transition:type_name -> parkdesk.approval.v1.Transition
+	15, // 17: parkdesk.approval.v1.Transition.at:type_name -> google.protobuf.Timestamp
+	15, // 18: parkdesk.approval.v1.WorkflowOpened.opened_at:type_name -> google.protobuf.Timestamp
+	9,  // 19: parkdesk.approval.v1.WorkflowOpened.transition:type_name -> parkdesk.approval.v1.Transition
+	15, // 20: parkdesk.approval.v1.WorkflowRevoked.revoked_at:type_name -> google.protobuf.Timestamp
+	9,  // 21: parkdesk.approval.v1.WorkflowRevoked.transition:type_name -> parkdesk.approval.v1.Transition
+	15, // 22: parkdesk.approval.v1.VerificationCompleted.completed_at:type_name -> google.protobuf.Timestamp
+	9,  // 23: parkdesk.approval.v1.VerificationCompleted.transition:type_name -> parkdesk.approval.v1.Transition
+	9,  // 24: parkdesk.approval.v1.TaskDelegated.transition:type_name -> parkdesk.approval.v1.Transition
+	15, // 25: parkdesk.approval.v1.EnterpriseCreditFlagged.flagged_at:type_name -> google.protobuf.Timestamp
+	9,  // 26: parkdesk.approval.v1.EnterpriseCreditFlagged.transition:type_name -> parkdesk.approval.v1.Transition
+	27, // [27:27] is the sub-list for method output_type
+	27, // [27:27] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_parkdesk_approval_v1_approval_proto_init() }
@@ -889,7 +1938,7 @@ func file_parkdesk_approval_v1_approval_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_parkdesk_approval_v1_approval_proto_rawDesc), len(file_parkdesk_approval_v1_approval_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   8,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -143,6 +143,8 @@ type EnterpriseRegistered struct {
 	Scale         string                 `protobuf:"bytes,5,opt,name=scale,proto3" json:"scale,omitempty"`
 	Flags         []string               `protobuf:"bytes,6,rep,name=flags,proto3" json:"flags,omitempty"`
 	KeyEnterprise bool                   `protobuf:"varint,7,opt,name=key_enterprise,json=keyEnterprise,proto3" json:"key_enterprise,omitempty"`
+	// figures are the firm's declared figures, if any were given.
+	Figures       *DeclaredFigures `protobuf:"bytes,8,opt,name=figures,proto3" json:"figures,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -226,18 +228,122 @@ func (x *EnterpriseRegistered) GetKeyEnterprise() bool {
 	return false
 }
 
-// EnterpriseProfileChanged is intake.enterprise.profile_changed.
+func (x *EnterpriseRegistered) GetFigures() *DeclaredFigures {
+	if x != nil {
+		return x.Figures
+	}
+	return nil
+}
+
+// DeclaredFigures are a firm's declared figures for one year. Money is in fen (分).
+type DeclaredFigures struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// year the figures are for; 0 means none were declared.
+	Year       int32 `protobuf:"varint,1,opt,name=year,proto3" json:"year,omitempty"`
+	RevenueFen int64 `protobuf:"varint,2,opt,name=revenue_fen,json=revenueFen,proto3" json:"revenue_fen,omitempty"`
+	TaxPaidFen int64 `protobuf:"varint,3,opt,name=tax_paid_fen,json=taxPaidFen,proto3" json:"tax_paid_fen,omitempty"`
+	// rd_ratio_percent is R&D spending as a percentage of revenue, e.g. 4.25.
+	RdRatioPercent float64 `protobuf:"fixed64,4,opt,name=rd_ratio_percent,json=rdRatioPercent,proto3" json:"rd_ratio_percent,omitempty"`
+	// land_area_mu is the land the firm uses, in mu (亩).
+	LandAreaMu    float64 `protobuf:"fixed64,5,opt,name=land_area_mu,json=landAreaMu,proto3" json:"land_area_mu,omitempty"`
+	Headcount     int32   `protobuf:"varint,6,opt,name=headcount,proto3" json:"headcount,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeclaredFigures) Reset() {
+	*x = DeclaredFigures{}
+	mi := &file_parkdesk_intake_v1_intake_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeclaredFigures) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeclaredFigures) ProtoMessage() {}
+
+func (x *DeclaredFigures) ProtoReflect() protoreflect.Message {
+	mi := &file_parkdesk_intake_v1_intake_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeclaredFigures.ProtoReflect.Descriptor instead.
+func (*DeclaredFigures) Descriptor() ([]byte, []int) {
+	return file_parkdesk_intake_v1_intake_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *DeclaredFigures) GetYear() int32 {
+	if x != nil {
+		return x.Year
+	}
+	return 0
+}
+
+func (x *DeclaredFigures) GetRevenueFen() int64 {
+	if x != nil {
+		return x.RevenueFen
+	}
+	return 0
+}
+
+func (x *DeclaredFigures) GetTaxPaidFen() int64 {
+	if x != nil {
+		return x.TaxPaidFen
+	}
+	return 0
+}
+
+func (x *DeclaredFigures) GetRdRatioPercent() float64 {
+	if x != nil {
+		return x.RdRatioPercent
+	}
+	return 0
+}
+
+func (x *DeclaredFigures) GetLandAreaMu() float64 {
+	if x != nil {
+		return x.LandAreaMu
+	}
+	return 0
+}
+
+func (x *DeclaredFigures) GetHeadcount() int32 {
+	if x != nil {
+		return x.Headcount
+	}
+	return 0
+}
+
+// EnterpriseProfileChanged is intake.enterprise.profile_changed. Besides the
+// names of the changed fields it carries the whole profile after the change,
+// so that matching never needs intake's tables.
 type EnterpriseProfileChanged struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	EnterpriseId  string                 `protobuf:"bytes,1,opt,name=enterprise_id,json=enterpriseId,proto3" json:"enterprise_id,omitempty"`
 	ChangedFields []string               `protobuf:"bytes,2,rep,name=changed_fields,json=changedFields,proto3" json:"changed_fields,omitempty"`
+	Uscc          string                 `protobuf:"bytes,3,opt,name=uscc,proto3" json:"uscc,omitempty"`
+	Name          string                 `protobuf:"bytes,4,opt,name=name,proto3" json:"name,omitempty"`
+	IndustryCode  string                 `protobuf:"bytes,5,opt,name=industry_code,json=industryCode,proto3" json:"industry_code,omitempty"`
+	Scale         string                 `protobuf:"bytes,6,opt,name=scale,proto3" json:"scale,omitempty"`
+	Flags         []string               `protobuf:"bytes,7,rep,name=flags,proto3" json:"flags,omitempty"`
+	KeyEnterprise bool                   `protobuf:"varint,8,opt,name=key_enterprise,json=keyEnterprise,proto3" json:"key_enterprise,omitempty"`
+	Figures       *DeclaredFigures       `protobuf:"bytes,9,opt,name=figures,proto3" json:"figures,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *EnterpriseProfileChanged) Reset() {
 	*x = EnterpriseProfileChanged{}
-	mi := &file_parkdesk_intake_v1_intake_proto_msgTypes[1]
+	mi := &file_parkdesk_intake_v1_intake_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -249,7 +355,7 @@ func (x *EnterpriseProfileChanged) String() string {
 func (*EnterpriseProfileChanged) ProtoMessage() {}
 
 func (x *EnterpriseProfileChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_parkdesk_intake_v1_intake_proto_msgTypes[1]
+	mi := &file_parkdesk_intake_v1_intake_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -262,7 +368,7 @@ func (x *EnterpriseProfileChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnterpriseProfileChanged.ProtoReflect.Descriptor instead.
 func (*EnterpriseProfileChanged) Descriptor() ([]byte, []int) {
-	return file_parkdesk_intake_v1_intake_proto_rawDescGZIP(), []int{1}
+	return file_parkdesk_intake_v1_intake_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *EnterpriseProfileChanged) GetEnterpriseId() string {
@@ -277,6 +383,255 @@ func (x *EnterpriseProfileChanged) GetChangedFields() []string {
 		return x.ChangedFields
 	}
 	return nil
+}
+
+func (x *EnterpriseProfileChanged) GetUscc() string {
+	if x != nil {
+		return x.Uscc
+	}
+	return ""
+}
+
+func (x *EnterpriseProfileChanged) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *EnterpriseProfileChanged) GetIndustryCode() string {
+	if x != nil {
+		return x.IndustryCode
+	}
+	return ""
+}
+
+func (x *EnterpriseProfileChanged) GetScale() string {
+	if x != nil {
+		return x.Scale
+	}
+	return ""
+}
+
+func (x *EnterpriseProfileChanged) GetFlags() []string {
+	if x != nil {
+		return x.Flags
+	}
+	return nil
+}
+
+func (x *EnterpriseProfileChanged) GetKeyEnterprise() bool {
+	if x != nil {
+		return x.KeyEnterprise
+	}
+	return false
+}
+
+func (x *EnterpriseProfileChanged) GetFigures() *DeclaredFigures {
+	if x != nil {
+		return x.Figures
+	}
+	return nil
+}
+
+// MatterItem is one matter of a ticket with its catalog terms: a matter
+// ticket has one, a bundle one per matter (each its own workflow).
+type MatterItem struct {
+	state                 protoimpl.MessageState `protogen:"open.v1"`
+	MatterCode            string                 `protobuf:"bytes,1,opt,name=matter_code,json=matterCode,proto3" json:"matter_code,omitempty"`
+	MatterName            string                 `protobuf:"bytes,2,opt,name=matter_name,json=matterName,proto3" json:"matter_name,omitempty"`
+	Department            string                 `protobuf:"bytes,3,opt,name=department,proto3" json:"department,omitempty"`
+	CommitmentWorkingDays int32                  `protobuf:"varint,4,opt,name=commitment_working_days,json=commitmentWorkingDays,proto3" json:"commitment_working_days,omitempty"`
+	LegalWorkingDays      int32                  `protobuf:"varint,5,opt,name=legal_working_days,json=legalWorkingDays,proto3" json:"legal_working_days,omitempty"`
+	WarnWorkingDays       int32                  `protobuf:"varint,6,opt,name=warn_working_days,json=warnWorkingDays,proto3" json:"warn_working_days,omitempty"`
+	// tolerant_acceptance: the matter allows 容缺受理.
+	TolerantAcceptance bool `protobuf:"varint,7,opt,name=tolerant_acceptance,json=tolerantAcceptance,proto3" json:"tolerant_acceptance,omitempty"`
+	// commitment_approval: the matter allows 告知承诺制.
+	CommitmentApproval bool `protobuf:"varint,8,opt,name=commitment_approval,json=commitmentApproval,proto3" json:"commitment_approval,omitempty"`
+	// missing_non_key_materials are this matter's materials accepted as missing (容缺).
+	MissingNonKeyMaterials []string `protobuf:"bytes,9,rep,name=missing_non_key_materials,json=missingNonKeyMaterials,proto3" json:"missing_non_key_materials,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
+}
+
+func (x *MatterItem) Reset() {
+	*x = MatterItem{}
+	mi := &file_parkdesk_intake_v1_intake_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MatterItem) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MatterItem) ProtoMessage() {}
+
+func (x *MatterItem) ProtoReflect() protoreflect.Message {
+	mi := &file_parkdesk_intake_v1_intake_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MatterItem.ProtoReflect.Descriptor instead.
+func (*MatterItem) Descriptor() ([]byte, []int) {
+	return file_parkdesk_intake_v1_intake_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *MatterItem) GetMatterCode() string {
+	if x != nil {
+		return x.MatterCode
+	}
+	return ""
+}
+
+func (x *MatterItem) GetMatterName() string {
+	if x != nil {
+		return x.MatterName
+	}
+	return ""
+}
+
+func (x *MatterItem) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
+}
+
+func (x *MatterItem) GetCommitmentWorkingDays() int32 {
+	if x != nil {
+		return x.CommitmentWorkingDays
+	}
+	return 0
+}
+
+func (x *MatterItem) GetLegalWorkingDays() int32 {
+	if x != nil {
+		return x.LegalWorkingDays
+	}
+	return 0
+}
+
+func (x *MatterItem) GetWarnWorkingDays() int32 {
+	if x != nil {
+		return x.WarnWorkingDays
+	}
+	return 0
+}
+
+func (x *MatterItem) GetTolerantAcceptance() bool {
+	if x != nil {
+		return x.TolerantAcceptance
+	}
+	return false
+}
+
+func (x *MatterItem) GetCommitmentApproval() bool {
+	if x != nil {
+		return x.CommitmentApproval
+	}
+	return false
+}
+
+func (x *MatterItem) GetMissingNonKeyMaterials() []string {
+	if x != nil {
+		return x.MissingNonKeyMaterials
+	}
+	return nil
+}
+
+// Material is the metadata of one material; its content lives in the object store.
+type Material struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Code  string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	Name  string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// sha256 is the hex SHA-256 of the content.
+	Sha256    string `protobuf:"bytes,3,opt,name=sha256,proto3" json:"sha256,omitempty"`
+	Size      int64  `protobuf:"varint,4,opt,name=size,proto3" json:"size,omitempty"`
+	MediaType string `protobuf:"bytes,5,opt,name=media_type,json=mediaType,proto3" json:"media_type,omitempty"`
+	// ref locates the content, e.g. nats-os://intake-materials/<sha256>.
+	Ref           string `protobuf:"bytes,6,opt,name=ref,proto3" json:"ref,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Material) Reset() {
+	*x = Material{}
+	mi := &file_parkdesk_intake_v1_intake_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Material) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Material) ProtoMessage() {}
+
+func (x *Material) ProtoReflect() protoreflect.Message {
+	mi := &file_parkdesk_intake_v1_intake_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Material.ProtoReflect.Descriptor instead.
+func (*Material) Descriptor() ([]byte, []int) {
+	return file_parkdesk_intake_v1_intake_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *Material) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *Material) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Material) GetSha256() string {
+	if x != nil {
+		return x.Sha256
+	}
+	return ""
+}
+
+func (x *Material) GetSize() int64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *Material) GetMediaType() string {
+	if x != nil {
+		return x.MediaType
+	}
+	return ""
+}
+
+func (x *Material) GetRef() string {
+	if x != nil {
+		return x.Ref
+	}
+	return ""
 }
 
 // TicketSubmitted is intake.ticket.submitted.
@@ -301,13 +656,29 @@ type TicketSubmitted struct {
 	SubmittedAt     *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=submitted_at,json=submittedAt,proto3" json:"submitted_at,omitempty"`
 	// missing_non_key_materials lists materials accepted as missing (容缺).
 	MissingNonKeyMaterials []string `protobuf:"bytes,14,rep,name=missing_non_key_materials,json=missingNonKeyMaterials,proto3" json:"missing_non_key_materials,omitempty"`
-	unknownFields          protoimpl.UnknownFields
-	sizeCache              protoimpl.SizeCache
+	// items are the matters with their catalog terms, in catalog order.
+	Items     []*MatterItem `protobuf:"bytes,15,rep,name=items,proto3" json:"items,omitempty"`
+	Materials []*Material   `protobuf:"bytes,16,rep,name=materials,proto3" json:"materials,omitempty"`
+	// supplement_due_working_days > 0 when materials were accepted as missing (容缺).
+	SupplementDueWorkingDays int32 `protobuf:"varint,17,opt,name=supplement_due_working_days,json=supplementDueWorkingDays,proto3" json:"supplement_due_working_days,omitempty"`
+	// supplement_due_at is intake's estimate of the supplement deadline from
+	// submission, when the park's calendar was known; sla's clock is authoritative.
+	SupplementDueAt *timestamppb.Timestamp `protobuf:"bytes,18,opt,name=supplement_due_at,json=supplementDueAt,proto3" json:"supplement_due_at,omitempty"`
+	// description is the text of a demand (诉求).
+	Description string `protobuf:"bytes,19,opt,name=description,proto3" json:"description,omitempty"`
+	// submitted_by is the user who filed the ticket (the firm, its liaison or window staff).
+	SubmittedBy string `protobuf:"bytes,20,opt,name=submitted_by,json=submittedBy,proto3" json:"submitted_by,omitempty"`
+	// bad_credit: the firm carries a bad-credit flag (no 容缺 or 告知承诺 for it).
+	BadCredit bool `protobuf:"varint,21,opt,name=bad_credit,json=badCredit,proto3" json:"bad_credit,omitempty"`
+	// officer_id is the firm's liaison officer as intake last heard it, if any.
+	OfficerId     string `protobuf:"bytes,22,opt,name=officer_id,json=officerId,proto3" json:"officer_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *TicketSubmitted) Reset() {
 	*x = TicketSubmitted{}
-	mi := &file_parkdesk_intake_v1_intake_proto_msgTypes[2]
+	mi := &file_parkdesk_intake_v1_intake_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -319,7 +690,7 @@ func (x *TicketSubmitted) String() string {
 func (*TicketSubmitted) ProtoMessage() {}
 
 func (x *TicketSubmitted) ProtoReflect() protoreflect.Message {
-	mi := &file_parkdesk_intake_v1_intake_proto_msgTypes[2]
+	mi := &file_parkdesk_intake_v1_intake_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -332,7 +703,7 @@ func (x *TicketSubmitted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TicketSubmitted.ProtoReflect.Descriptor instead.
 func (*TicketSubmitted) Descriptor() ([]byte, []int) {
-	return file_parkdesk_intake_v1_intake_proto_rawDescGZIP(), []int{2}
+	return file_parkdesk_intake_v1_intake_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *TicketSubmitted) GetTicketId() string {
@@ -433,18 +804,80 @@ func (x *TicketSubmitted) GetMissingNonKeyMaterials() []string {
 	return nil
 }
 
+func (x *TicketSubmitted) GetItems() []*MatterItem {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
+func (x *TicketSubmitted) GetMaterials() []*Material {
+	if x != nil {
+		return x.Materials
+	}
+	return nil
+}
+
+func (x *TicketSubmitted) GetSupplementDueWorkingDays() int32 {
+	if x != nil {
+		return x.SupplementDueWorkingDays
+	}
+	return 0
+}
+
+func (x *TicketSubmitted) GetSupplementDueAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.SupplementDueAt
+	}
+	return nil
+}
+
+func (x *TicketSubmitted) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *TicketSubmitted) GetSubmittedBy() string {
+	if x != nil {
+		return x.SubmittedBy
+	}
+	return ""
+}
+
+func (x *TicketSubmitted) GetBadCredit() bool {
+	if x != nil {
+		return x.BadCredit
+	}
+	return false
+}
+
+func (x *TicketSubmitted) GetOfficerId() string {
+	if x != nil {
+		return x.OfficerId
+	}
+	return ""
+}
+
 // TicketMaterialsSupplied is intake.ticket.materials_supplied (补正 answered).
 type TicketMaterialsSupplied struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	TicketId      string                 `protobuf:"bytes,1,opt,name=ticket_id,json=ticketId,proto3" json:"ticket_id,omitempty"`
-	Materials     []string               `protobuf:"bytes,2,rep,name=materials,proto3" json:"materials,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	TicketId string                 `protobuf:"bytes,1,opt,name=ticket_id,json=ticketId,proto3" json:"ticket_id,omitempty"`
+	// materials are the codes of the materials supplied.
+	Materials []string    `protobuf:"bytes,2,rep,name=materials,proto3" json:"materials,omitempty"`
+	Supplied  []*Material `protobuf:"bytes,3,rep,name=supplied,proto3" json:"supplied,omitempty"`
+	// workflow_ids are the workflows whose correction request this answers.
+	WorkflowIds []string `protobuf:"bytes,4,rep,name=workflow_ids,json=workflowIds,proto3" json:"workflow_ids,omitempty"`
+	// supplement: these are materials accepted as missing (容缺), not a correction answer.
+	Supplement    bool `protobuf:"varint,5,opt,name=supplement,proto3" json:"supplement,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *TicketMaterialsSupplied) Reset() {
 	*x = TicketMaterialsSupplied{}
-	mi := &file_parkdesk_intake_v1_intake_proto_msgTypes[3]
+	mi := &file_parkdesk_intake_v1_intake_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -456,7 +889,7 @@ func (x *TicketMaterialsSupplied) String() string {
 func (*TicketMaterialsSupplied) ProtoMessage() {}
 
 func (x *TicketMaterialsSupplied) ProtoReflect() protoreflect.Message {
-	mi := &file_parkdesk_intake_v1_intake_proto_msgTypes[3]
+	mi := &file_parkdesk_intake_v1_intake_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -469,7 +902,7 @@ func (x *TicketMaterialsSupplied) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TicketMaterialsSupplied.ProtoReflect.Descriptor instead.
 func (*TicketMaterialsSupplied) Descriptor() ([]byte, []int) {
-	return file_parkdesk_intake_v1_intake_proto_rawDescGZIP(), []int{3}
+	return file_parkdesk_intake_v1_intake_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *TicketMaterialsSupplied) GetTicketId() string {
@@ -486,19 +919,44 @@ func (x *TicketMaterialsSupplied) GetMaterials() []string {
 	return nil
 }
 
+func (x *TicketMaterialsSupplied) GetSupplied() []*Material {
+	if x != nil {
+		return x.Supplied
+	}
+	return nil
+}
+
+func (x *TicketMaterialsSupplied) GetWorkflowIds() []string {
+	if x != nil {
+		return x.WorkflowIds
+	}
+	return nil
+}
+
+func (x *TicketMaterialsSupplied) GetSupplement() bool {
+	if x != nil {
+		return x.Supplement
+	}
+	return false
+}
+
 // TicketClosed is intake.ticket.closed.
 type TicketClosed struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	TicketId      string                 `protobuf:"bytes,1,opt,name=ticket_id,json=ticketId,proto3" json:"ticket_id,omitempty"`
-	Outcome       string                 `protobuf:"bytes,2,opt,name=outcome,proto3" json:"outcome,omitempty"`
-	ClosedAt      *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=closed_at,json=closedAt,proto3" json:"closed_at,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	TicketId        string                 `protobuf:"bytes,1,opt,name=ticket_id,json=ticketId,proto3" json:"ticket_id,omitempty"`
+	Outcome         string                 `protobuf:"bytes,2,opt,name=outcome,proto3" json:"outcome,omitempty"`
+	ClosedAt        *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=closed_at,json=closedAt,proto3" json:"closed_at,omitempty"`
+	Kind            TicketKind             `protobuf:"varint,4,opt,name=kind,proto3,enum=parkdesk.intake.v1.TicketKind" json:"kind,omitempty"`
+	DecisionNumbers []string               `protobuf:"bytes,5,rep,name=decision_numbers,json=decisionNumbers,proto3" json:"decision_numbers,omitempty"`
+	// related_ticket_id is, for a rectification ticket, the ticket whose rating opened it.
+	RelatedTicketId string `protobuf:"bytes,6,opt,name=related_ticket_id,json=relatedTicketId,proto3" json:"related_ticket_id,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *TicketClosed) Reset() {
 	*x = TicketClosed{}
-	mi := &file_parkdesk_intake_v1_intake_proto_msgTypes[4]
+	mi := &file_parkdesk_intake_v1_intake_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -510,7 +968,7 @@ func (x *TicketClosed) String() string {
 func (*TicketClosed) ProtoMessage() {}
 
 func (x *TicketClosed) ProtoReflect() protoreflect.Message {
-	mi := &file_parkdesk_intake_v1_intake_proto_msgTypes[4]
+	mi := &file_parkdesk_intake_v1_intake_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -523,7 +981,7 @@ func (x *TicketClosed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TicketClosed.ProtoReflect.Descriptor instead.
 func (*TicketClosed) Descriptor() ([]byte, []int) {
-	return file_parkdesk_intake_v1_intake_proto_rawDescGZIP(), []int{4}
+	return file_parkdesk_intake_v1_intake_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *TicketClosed) GetTicketId() string {
@@ -547,6 +1005,27 @@ func (x *TicketClosed) GetClosedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *TicketClosed) GetKind() TicketKind {
+	if x != nil {
+		return x.Kind
+	}
+	return TicketKind_TICKET_KIND_UNSPECIFIED
+}
+
+func (x *TicketClosed) GetDecisionNumbers() []string {
+	if x != nil {
+		return x.DecisionNumbers
+	}
+	return nil
+}
+
+func (x *TicketClosed) GetRelatedTicketId() string {
+	if x != nil {
+		return x.RelatedTicketId
+	}
+	return ""
+}
+
 // TicketWithdrawn is intake.ticket.withdrawn.
 type TicketWithdrawn struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -558,7 +1037,7 @@ type TicketWithdrawn struct {
 
 func (x *TicketWithdrawn) Reset() {
 	*x = TicketWithdrawn{}
-	mi := &file_parkdesk_intake_v1_intake_proto_msgTypes[5]
+	mi := &file_parkdesk_intake_v1_intake_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -570,7 +1049,7 @@ func (x *TicketWithdrawn) String() string {
 func (*TicketWithdrawn) ProtoMessage() {}
 
 func (x *TicketWithdrawn) ProtoReflect() protoreflect.Message {
-	mi := &file_parkdesk_intake_v1_intake_proto_msgTypes[5]
+	mi := &file_parkdesk_intake_v1_intake_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -583,7 +1062,7 @@ func (x *TicketWithdrawn) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TicketWithdrawn.ProtoReflect.Descriptor instead.
 func (*TicketWithdrawn) Descriptor() ([]byte, []int) {
-	return file_parkdesk_intake_v1_intake_proto_rawDescGZIP(), []int{5}
+	return file_parkdesk_intake_v1_intake_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *TicketWithdrawn) GetTicketId() string {
@@ -611,13 +1090,15 @@ type TicketRated struct {
 	MatterCode string                 `protobuf:"bytes,6,opt,name=matter_code,json=matterCode,proto3" json:"matter_code,omitempty"`
 	// rectification_ticket_id is set when a bad rating opened a rectification ticket.
 	RectificationTicketId string `protobuf:"bytes,7,opt,name=rectification_ticket_id,json=rectificationTicketId,proto3" json:"rectification_ticket_id,omitempty"`
-	unknownFields         protoimpl.UnknownFields
-	sizeCache             protoimpl.SizeCache
+	// departments are every department of the ticket (a bundle has several).
+	Departments   []string `protobuf:"bytes,8,rep,name=departments,proto3" json:"departments,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *TicketRated) Reset() {
 	*x = TicketRated{}
-	mi := &file_parkdesk_intake_v1_intake_proto_msgTypes[6]
+	mi := &file_parkdesk_intake_v1_intake_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -629,7 +1110,7 @@ func (x *TicketRated) String() string {
 func (*TicketRated) ProtoMessage() {}
 
 func (x *TicketRated) ProtoReflect() protoreflect.Message {
-	mi := &file_parkdesk_intake_v1_intake_proto_msgTypes[6]
+	mi := &file_parkdesk_intake_v1_intake_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -642,7 +1123,7 @@ func (x *TicketRated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TicketRated.ProtoReflect.Descriptor instead.
 func (*TicketRated) Descriptor() ([]byte, []int) {
-	return file_parkdesk_intake_v1_intake_proto_rawDescGZIP(), []int{6}
+	return file_parkdesk_intake_v1_intake_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *TicketRated) GetTicketId() string {
@@ -694,11 +1175,18 @@ func (x *TicketRated) GetRectificationTicketId() string {
 	return ""
 }
 
+func (x *TicketRated) GetDepartments() []string {
+	if x != nil {
+		return x.Departments
+	}
+	return nil
+}
+
 var File_parkdesk_intake_v1_intake_proto protoreflect.FileDescriptor
 
 const file_parkdesk_intake_v1_intake_proto_rawDesc = "" +
 	"\n" +
-	"\x1fparkdesk/intake/v1/intake.proto\x12\x12parkdesk.intake.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xdb\x01\n" +
+	"\x1fparkdesk/intake/v1/intake.proto\x12\x12parkdesk.intake.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9a\x02\n" +
 	"\x14EnterpriseRegistered\x12#\n" +
 	"\renterprise_id\x18\x01 \x01(\tR\fenterpriseId\x12\x12\n" +
 	"\x04uscc\x18\x02 \x01(\tR\x04uscc\x12\x12\n" +
@@ -706,10 +1194,51 @@ const file_parkdesk_intake_v1_intake_proto_rawDesc = "" +
 	"\rindustry_code\x18\x04 \x01(\tR\findustryCode\x12\x14\n" +
 	"\x05scale\x18\x05 \x01(\tR\x05scale\x12\x14\n" +
 	"\x05flags\x18\x06 \x03(\tR\x05flags\x12%\n" +
-	"\x0ekey_enterprise\x18\a \x01(\bR\rkeyEnterprise\"f\n" +
+	"\x0ekey_enterprise\x18\a \x01(\bR\rkeyEnterprise\x12=\n" +
+	"\afigures\x18\b \x01(\v2#.parkdesk.intake.v1.DeclaredFiguresR\afigures\"\xd2\x01\n" +
+	"\x0fDeclaredFigures\x12\x12\n" +
+	"\x04year\x18\x01 \x01(\x05R\x04year\x12\x1f\n" +
+	"\vrevenue_fen\x18\x02 \x01(\x03R\n" +
+	"revenueFen\x12 \n" +
+	"\ftax_paid_fen\x18\x03 \x01(\x03R\n" +
+	"taxPaidFen\x12(\n" +
+	"\x10rd_ratio_percent\x18\x04 \x01(\x01R\x0erdRatioPercent\x12 \n" +
+	"\fland_area_mu\x18\x05 \x01(\x01R\n" +
+	"landAreaMu\x12\x1c\n" +
+	"\theadcount\x18\x06 \x01(\x05R\theadcount\"\xc5\x02\n" +
 	"\x18EnterpriseProfileChanged\x12#\n" +
 	"\renterprise_id\x18\x01 \x01(\tR\fenterpriseId\x12%\n" +
-	"\x0echanged_fields\x18\x02 \x03(\tR\rchangedFields\"\xde\x04\n" +
+	"\x0echanged_fields\x18\x02 \x03(\tR\rchangedFields\x12\x12\n" +
+	"\x04uscc\x18\x03 \x01(\tR\x04uscc\x12\x12\n" +
+	"\x04name\x18\x04 \x01(\tR\x04name\x12#\n" +
+	"\rindustry_code\x18\x05 \x01(\tR\findustryCode\x12\x14\n" +
+	"\x05scale\x18\x06 \x01(\tR\x05scale\x12\x14\n" +
+	"\x05flags\x18\a \x03(\tR\x05flags\x12%\n" +
+	"\x0ekey_enterprise\x18\b \x01(\bR\rkeyEnterprise\x12=\n" +
+	"\afigures\x18\t \x01(\v2#.parkdesk.intake.v1.DeclaredFiguresR\afigures\"\x9d\x03\n" +
+	"\n" +
+	"MatterItem\x12\x1f\n" +
+	"\vmatter_code\x18\x01 \x01(\tR\n" +
+	"matterCode\x12\x1f\n" +
+	"\vmatter_name\x18\x02 \x01(\tR\n" +
+	"matterName\x12\x1e\n" +
+	"\n" +
+	"department\x18\x03 \x01(\tR\n" +
+	"department\x126\n" +
+	"\x17commitment_working_days\x18\x04 \x01(\x05R\x15commitmentWorkingDays\x12,\n" +
+	"\x12legal_working_days\x18\x05 \x01(\x05R\x10legalWorkingDays\x12*\n" +
+	"\x11warn_working_days\x18\x06 \x01(\x05R\x0fwarnWorkingDays\x12/\n" +
+	"\x13tolerant_acceptance\x18\a \x01(\bR\x12tolerantAcceptance\x12/\n" +
+	"\x13commitment_approval\x18\b \x01(\bR\x12commitmentApproval\x129\n" +
+	"\x19missing_non_key_materials\x18\t \x03(\tR\x16missingNonKeyMaterials\"\x8f\x01\n" +
+	"\bMaterial\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
+	"\x06sha256\x18\x03 \x01(\tR\x06sha256\x12\x12\n" +
+	"\x04size\x18\x04 \x01(\x03R\x04size\x12\x1d\n" +
+	"\n" +
+	"media_type\x18\x05 \x01(\tR\tmediaType\x12\x10\n" +
+	"\x03ref\x18\x06 \x01(\tR\x03ref\"\xda\a\n" +
 	"\x0fTicketSubmitted\x12\x1b\n" +
 	"\tticket_id\x18\x01 \x01(\tR\bticketId\x12\x16\n" +
 	"\x06number\x18\x02 \x01(\tR\x06number\x12#\n" +
@@ -726,17 +1255,35 @@ const file_parkdesk_intake_v1_intake_proto_rawDesc = "" +
 	"\x11warn_working_days\x18\v \x01(\x05R\x0fwarnWorkingDays\x12\x14\n" +
 	"\x05title\x18\f \x01(\tR\x05title\x12=\n" +
 	"\fsubmitted_at\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\vsubmittedAt\x129\n" +
-	"\x19missing_non_key_materials\x18\x0e \x03(\tR\x16missingNonKeyMaterials\"T\n" +
+	"\x19missing_non_key_materials\x18\x0e \x03(\tR\x16missingNonKeyMaterials\x124\n" +
+	"\x05items\x18\x0f \x03(\v2\x1e.parkdesk.intake.v1.MatterItemR\x05items\x12:\n" +
+	"\tmaterials\x18\x10 \x03(\v2\x1c.parkdesk.intake.v1.MaterialR\tmaterials\x12=\n" +
+	"\x1bsupplement_due_working_days\x18\x11 \x01(\x05R\x18supplementDueWorkingDays\x12F\n" +
+	"\x11supplement_due_at\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampR\x0fsupplementDueAt\x12 \n" +
+	"\vdescription\x18\x13 \x01(\tR\vdescription\x12!\n" +
+	"\fsubmitted_by\x18\x14 \x01(\tR\vsubmittedBy\x12\x1d\n" +
+	"\n" +
+	"bad_credit\x18\x15 \x01(\bR\tbadCredit\x12\x1d\n" +
+	"\n" +
+	"officer_id\x18\x16 \x01(\tR\tofficerId\"\xd1\x01\n" +
 	"\x17TicketMaterialsSupplied\x12\x1b\n" +
 	"\tticket_id\x18\x01 \x01(\tR\bticketId\x12\x1c\n" +
-	"\tmaterials\x18\x02 \x03(\tR\tmaterials\"~\n" +
+	"\tmaterials\x18\x02 \x03(\tR\tmaterials\x128\n" +
+	"\bsupplied\x18\x03 \x03(\v2\x1c.parkdesk.intake.v1.MaterialR\bsupplied\x12!\n" +
+	"\fworkflow_ids\x18\x04 \x03(\tR\vworkflowIds\x12\x1e\n" +
+	"\n" +
+	"supplement\x18\x05 \x01(\bR\n" +
+	"supplement\"\x89\x02\n" +
 	"\fTicketClosed\x12\x1b\n" +
 	"\tticket_id\x18\x01 \x01(\tR\bticketId\x12\x18\n" +
 	"\aoutcome\x18\x02 \x01(\tR\aoutcome\x127\n" +
-	"\tclosed_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\bclosedAt\"F\n" +
+	"\tclosed_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\bclosedAt\x122\n" +
+	"\x04kind\x18\x04 \x01(\x0e2\x1e.parkdesk.intake.v1.TicketKindR\x04kind\x12)\n" +
+	"\x10decision_numbers\x18\x05 \x03(\tR\x0fdecisionNumbers\x12*\n" +
+	"\x11related_ticket_id\x18\x06 \x01(\tR\x0frelatedTicketId\"F\n" +
 	"\x0fTicketWithdrawn\x12\x1b\n" +
 	"\tticket_id\x18\x01 \x01(\tR\bticketId\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xf2\x01\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"\x94\x02\n" +
 	"\vTicketRated\x12\x1b\n" +
 	"\tticket_id\x18\x01 \x01(\tR\bticketId\x12\x14\n" +
 	"\x05score\x18\x02 \x01(\x05R\x05score\x12\x18\n" +
@@ -748,7 +1295,8 @@ const file_parkdesk_intake_v1_intake_proto_rawDesc = "" +
 	"officer_id\x18\x05 \x01(\tR\tofficerId\x12\x1f\n" +
 	"\vmatter_code\x18\x06 \x01(\tR\n" +
 	"matterCode\x126\n" +
-	"\x17rectification_ticket_id\x18\a \x01(\tR\x15rectificationTicketId*]\n" +
+	"\x17rectification_ticket_id\x18\a \x01(\tR\x15rectificationTicketId\x12 \n" +
+	"\vdepartments\x18\b \x03(\tR\vdepartments*]\n" +
 	"\aChannel\x12\x17\n" +
 	"\x13CHANNEL_UNSPECIFIED\x10\x00\x12\x12\n" +
 	"\x0eCHANNEL_ONLINE\x10\x01\x12\x12\n" +
@@ -775,29 +1323,39 @@ func file_parkdesk_intake_v1_intake_proto_rawDescGZIP() []byte {
 }
 
 var file_parkdesk_intake_v1_intake_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_parkdesk_intake_v1_intake_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_parkdesk_intake_v1_intake_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_parkdesk_intake_v1_intake_proto_goTypes = []any{
 	(Channel)(0),                     // 0: parkdesk.intake.v1.Channel
 	(TicketKind)(0),                  // 1: parkdesk.intake.v1.TicketKind
 	(*EnterpriseRegistered)(nil),     // 2: parkdesk.intake.v1.EnterpriseRegistered
-	(*EnterpriseProfileChanged)(nil), // 3: parkdesk.intake.v1.EnterpriseProfileChanged
-	(*TicketSubmitted)(nil),          // 4: parkdesk.intake.v1.TicketSubmitted
-	(*TicketMaterialsSupplied)(nil),  // 5: parkdesk.intake.v1.TicketMaterialsSupplied
-	(*TicketClosed)(nil),             // 6: parkdesk.intake.v1.TicketClosed
-	(*TicketWithdrawn)(nil),          // 7: parkdesk.intake.v1.TicketWithdrawn
-	(*TicketRated)(nil),              // 8: parkdesk.intake.v1.TicketRated
-	(*timestamppb.Timestamp)(nil),    // 9: google.protobuf.Timestamp
+	(*DeclaredFigures)(nil),          // 3: parkdesk.intake.v1.DeclaredFigures
+	(*EnterpriseProfileChanged)(nil), // 4: parkdesk.intake.v1.EnterpriseProfileChanged
+	(*MatterItem)(nil),               // 5: parkdesk.intake.v1.MatterItem
+	(*Material)(nil),                 // 6: parkdesk.intake.v1.Material
+	(*TicketSubmitted)(nil),          // 7: parkdesk.intake.v1.TicketSubmitted
+	(*TicketMaterialsSupplied)(nil),  // 8: parkdesk.intake.v1.TicketMaterialsSupplied
+	(*TicketClosed)(nil),             // 9: parkdesk.intake.v1.TicketClosed
+	(*TicketWithdrawn)(nil),          // 10: parkdesk.intake.v1.TicketWithdrawn
+	(*TicketRated)(nil),              // 11: parkdesk.intake.v1.TicketRated
+	(*timestamppb.Timestamp)(nil),    // 12: google.protobuf.Timestamp
 }
 var file_parkdesk_intake_v1_intake_proto_depIdxs = []int32{
-	1, // 0: parkdesk.intake.v1.TicketSubmitted.kind:type_name -> parkdesk.intake.v1.TicketKind
-	0, // 1: parkdesk.intake.v1.TicketSubmitted.channel:type_name -> parkdesk.intake.v1.Channel
-	9, // 2: parkdesk.intake.v1.TicketSubmitted.submitted_at:type_name -> google.protobuf.Timestamp
-	9, // 3: parkdesk.intake.v1.TicketClosed.closed_at:type_name -> google.protobuf.Timestamp
-	4, // [4:4] is the sub-list for method output_type
-	4, // [4:4] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	3,  // 0: parkdesk.intake.v1.EnterpriseRegistered.figures:type_name -> parkdesk.intake.v1.DeclaredFigures
+	3,  // 1: parkdesk.intake.v1.EnterpriseProfileChanged.figures:type_name -> parkdesk.intake.v1.DeclaredFigures
+	1,  // 2: parkdesk.intake.v1.TicketSubmitted.kind:type_name -> parkdesk.intake.v1.TicketKind
+	0,  // 3: parkdesk.intake.v1.TicketSubmitted.channel:type_name -> parkdesk.intake.v1.Channel
+	12, // 4: parkdesk.intake.v1.TicketSubmitted.submitted_at:type_name -> google.protobuf.Timestamp
+	5,  // 5: parkdesk.intake.v1.TicketSubmitted.items:type_name -> parkdesk.intake.v1.MatterItem
+	6,  // 6: parkdesk.intake.v1.TicketSubmitted.materials:type_name -> parkdesk.intake.v1.Material
+	12, // 7: parkdesk.intake.v1.TicketSubmitted.supplement_due_at:type_name -> google.protobuf.Timestamp
+	6,  // 8: parkdesk.intake.v1.TicketMaterialsSupplied.supplied:type_name -> parkdesk.intake.v1.Material
+	12, // 9: parkdesk.intake.v1.TicketClosed.closed_at:type_name -> google.protobuf.Timestamp
+	1,  // 10: parkdesk.intake.v1.TicketClosed.kind:type_name -> parkdesk.intake.v1.TicketKind
+	11, // [11:11] is the sub-list for method output_type
+	11, // [11:11] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_parkdesk_intake_v1_intake_proto_init() }
@@ -811,7 +1369,7 @@ func file_parkdesk_intake_v1_intake_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_parkdesk_intake_v1_intake_proto_rawDesc), len(file_parkdesk_intake_v1_intake_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   7,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

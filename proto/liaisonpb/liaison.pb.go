@@ -26,14 +26,18 @@ const (
 
 // OfficerAssigned is liaison.assignment.changed (一企一员).
 type OfficerAssigned struct {
-	state             protoimpl.MessageState `protogen:"open.v1"`
-	EnterpriseId      string                 `protobuf:"bytes,1,opt,name=enterprise_id,json=enterpriseId,proto3" json:"enterprise_id,omitempty"`
-	OfficerId         string                 `protobuf:"bytes,2,opt,name=officer_id,json=officerId,proto3" json:"officer_id,omitempty"`
-	BackupOfficerId   string                 `protobuf:"bytes,3,opt,name=backup_officer_id,json=backupOfficerId,proto3" json:"backup_officer_id,omitempty"`
-	PreviousOfficerId string                 `protobuf:"bytes,4,opt,name=previous_officer_id,json=previousOfficerId,proto3" json:"previous_officer_id,omitempty"`
-	Reason            string                 `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	EnterpriseId string                 `protobuf:"bytes,1,opt,name=enterprise_id,json=enterpriseId,proto3" json:"enterprise_id,omitempty"`
+	// officer_id is the firm's primary officer; empty when the firm lost its
+	// officer and no other fits (see liaison.assignment.flagged).
+	OfficerId               string                 `protobuf:"bytes,2,opt,name=officer_id,json=officerId,proto3" json:"officer_id,omitempty"`
+	BackupOfficerId         string                 `protobuf:"bytes,3,opt,name=backup_officer_id,json=backupOfficerId,proto3" json:"backup_officer_id,omitempty"`
+	PreviousOfficerId       string                 `protobuf:"bytes,4,opt,name=previous_officer_id,json=previousOfficerId,proto3" json:"previous_officer_id,omitempty"`
+	Reason                  string                 `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	AssignedAt              *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=assigned_at,json=assignedAt,proto3" json:"assigned_at,omitempty"`
+	PreviousBackupOfficerId string                 `protobuf:"bytes,7,opt,name=previous_backup_officer_id,json=previousBackupOfficerId,proto3" json:"previous_backup_officer_id,omitempty"`
+	unknownFields           protoimpl.UnknownFields
+	sizeCache               protoimpl.SizeCache
 }
 
 func (x *OfficerAssigned) Reset() {
@@ -101,17 +105,51 @@ func (x *OfficerAssigned) GetReason() string {
 	return ""
 }
 
+func (x *OfficerAssigned) GetAssignedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AssignedAt
+	}
+	return nil
+}
+
+func (x *OfficerAssigned) GetPreviousBackupOfficerId() string {
+	if x != nil {
+		return x.PreviousBackupOfficerId
+	}
+	return ""
+}
+
 // RequestDispatched is liaison.request.dispatched: the response clock starts.
+//
+// A request is a demand (诉求) or proxy filing (代办) routed to the firm's
+// officer. Each dispatch of it is timed by its own clock: the first dispatch
+// has request_id == origin_request_id; an escalation (to the backup, then the
+// manager) or a manager's re-dispatch carries a fresh request_id (the dispatch
+// id) and the same origin_request_id.
 type RequestDispatched struct {
-	state                protoimpl.MessageState `protogen:"open.v1"`
-	RequestId            string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	TicketId             string                 `protobuf:"bytes,2,opt,name=ticket_id,json=ticketId,proto3" json:"ticket_id,omitempty"`
-	EnterpriseId         string                 `protobuf:"bytes,3,opt,name=enterprise_id,json=enterpriseId,proto3" json:"enterprise_id,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	RequestId    string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	TicketId     string                 `protobuf:"bytes,2,opt,name=ticket_id,json=ticketId,proto3" json:"ticket_id,omitempty"`
+	EnterpriseId string                 `protobuf:"bytes,3,opt,name=enterprise_id,json=enterpriseId,proto3" json:"enterprise_id,omitempty"`
+	// officer_id is who must sign for it: an officer, or at escalation level 2
+	// the manager's id.
 	OfficerId            string                 `protobuf:"bytes,4,opt,name=officer_id,json=officerId,proto3" json:"officer_id,omitempty"`
 	ResponseWorkingHours int32                  `protobuf:"varint,5,opt,name=response_working_hours,json=responseWorkingHours,proto3" json:"response_working_hours,omitempty"`
 	DispatchedAt         *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=dispatched_at,json=dispatchedAt,proto3" json:"dispatched_at,omitempty"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
+	// origin_request_id is the request this dispatch belongs to.
+	OriginRequestId string `protobuf:"bytes,7,opt,name=origin_request_id,json=originRequestId,proto3" json:"origin_request_id,omitempty"`
+	// escalation_level is 0 for the firm's officer, 1 for the backup, 2 for the manager.
+	EscalationLevel int32 `protobuf:"varint,8,opt,name=escalation_level,json=escalationLevel,proto3" json:"escalation_level,omitempty"`
+	// reason is why it was dispatched: "routed", "escalated", "redispatched".
+	Reason string `protobuf:"bytes,9,opt,name=reason,proto3" json:"reason,omitempty"`
+	// kind is "demand" (诉求) or "proxy" (代办).
+	Kind         string `protobuf:"bytes,10,opt,name=kind,proto3" json:"kind,omitempty"`
+	TicketNumber string `protobuf:"bytes,11,opt,name=ticket_number,json=ticketNumber,proto3" json:"ticket_number,omitempty"`
+	Title        string `protobuf:"bytes,12,opt,name=title,proto3" json:"title,omitempty"`
+	// previous_officer_id is who held it before this dispatch, if anyone.
+	PreviousOfficerId string `protobuf:"bytes,13,opt,name=previous_officer_id,json=previousOfficerId,proto3" json:"previous_officer_id,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *RequestDispatched) Reset() {
@@ -186,14 +224,67 @@ func (x *RequestDispatched) GetDispatchedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *RequestDispatched) GetOriginRequestId() string {
+	if x != nil {
+		return x.OriginRequestId
+	}
+	return ""
+}
+
+func (x *RequestDispatched) GetEscalationLevel() int32 {
+	if x != nil {
+		return x.EscalationLevel
+	}
+	return 0
+}
+
+func (x *RequestDispatched) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *RequestDispatched) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *RequestDispatched) GetTicketNumber() string {
+	if x != nil {
+		return x.TicketNumber
+	}
+	return ""
+}
+
+func (x *RequestDispatched) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *RequestDispatched) GetPreviousOfficerId() string {
+	if x != nil {
+		return x.PreviousOfficerId
+	}
+	return ""
+}
+
 // RequestAcknowledged is liaison.request.acknowledged (签收): the response clock stops.
+// A request signed for after escalation yields one event per dispatch still
+// timed, each with that dispatch's request_id.
 type RequestAcknowledged struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	RequestId      string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	OfficerId      string                 `protobuf:"bytes,2,opt,name=officer_id,json=officerId,proto3" json:"officer_id,omitempty"`
 	AcknowledgedAt *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=acknowledged_at,json=acknowledgedAt,proto3" json:"acknowledged_at,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// origin_request_id is the request the dispatch belongs to.
+	OriginRequestId string `protobuf:"bytes,4,opt,name=origin_request_id,json=originRequestId,proto3" json:"origin_request_id,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *RequestAcknowledged) Reset() {
@@ -247,6 +338,13 @@ func (x *RequestAcknowledged) GetAcknowledgedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *RequestAcknowledged) GetOriginRequestId() string {
+	if x != nil {
+		return x.OriginRequestId
+	}
+	return ""
+}
+
 // VisitLogged is liaison.visit.logged (走访): the visit cadence clock resets.
 type VisitLogged struct {
 	state              protoimpl.MessageState `protogen:"open.v1"`
@@ -255,6 +353,8 @@ type VisitLogged struct {
 	OfficerId          string                 `protobuf:"bytes,3,opt,name=officer_id,json=officerId,proto3" json:"officer_id,omitempty"`
 	VisitedAt          *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=visited_at,json=visitedAt,proto3" json:"visited_at,omitempty"`
 	CadenceWorkingDays int32                  `protobuf:"varint,5,opt,name=cadence_working_days,json=cadenceWorkingDays,proto3" json:"cadence_working_days,omitempty"`
+	PeopleMet          []string               `protobuf:"bytes,6,rep,name=people_met,json=peopleMet,proto3" json:"people_met,omitempty"`
+	Issues             []*VisitIssue          `protobuf:"bytes,7,rep,name=issues,proto3" json:"issues,omitempty"`
 	unknownFields      protoimpl.UnknownFields
 	sizeCache          protoimpl.SizeCache
 }
@@ -324,18 +424,1051 @@ func (x *VisitLogged) GetCadenceWorkingDays() int32 {
 	return 0
 }
 
+func (x *VisitLogged) GetPeopleMet() []string {
+	if x != nil {
+		return x.PeopleMet
+	}
+	return nil
+}
+
+func (x *VisitLogged) GetIssues() []*VisitIssue {
+	if x != nil {
+		return x.Issues
+	}
+	return nil
+}
+
+// VisitIssue is one issue found on a visit.
+type VisitIssue struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	IssueId     string                 `protobuf:"bytes,1,opt,name=issue_id,json=issueId,proto3" json:"issue_id,omitempty"`
+	Description string                 `protobuf:"bytes,2,opt,name=description,proto3" json:"description,omitempty"`
+	// open_ticket asks intake to open a proxy ticket (代办) for it
+	// (liaison.visit.ticket_requested).
+	OpenTicket    bool   `protobuf:"varint,3,opt,name=open_ticket,json=openTicket,proto3" json:"open_ticket,omitempty"`
+	Title         string `protobuf:"bytes,4,opt,name=title,proto3" json:"title,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VisitIssue) Reset() {
+	*x = VisitIssue{}
+	mi := &file_parkdesk_liaison_v1_liaison_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VisitIssue) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VisitIssue) ProtoMessage() {}
+
+func (x *VisitIssue) ProtoReflect() protoreflect.Message {
+	mi := &file_parkdesk_liaison_v1_liaison_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VisitIssue.ProtoReflect.Descriptor instead.
+func (*VisitIssue) Descriptor() ([]byte, []int) {
+	return file_parkdesk_liaison_v1_liaison_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *VisitIssue) GetIssueId() string {
+	if x != nil {
+		return x.IssueId
+	}
+	return ""
+}
+
+func (x *VisitIssue) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *VisitIssue) GetOpenTicket() bool {
+	if x != nil {
+		return x.OpenTicket
+	}
+	return false
+}
+
+func (x *VisitIssue) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+// VisitTicketRequested is liaison.visit.ticket_requested: an issue found on a
+// visit is to become a ticket filed on the firm's behalf (channel proxy).
+// request_id (the issue id) is the idempotency key of the filing.
+type VisitTicketRequested struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	VisitId       string                 `protobuf:"bytes,2,opt,name=visit_id,json=visitId,proto3" json:"visit_id,omitempty"`
+	EnterpriseId  string                 `protobuf:"bytes,3,opt,name=enterprise_id,json=enterpriseId,proto3" json:"enterprise_id,omitempty"`
+	OfficerId     string                 `protobuf:"bytes,4,opt,name=officer_id,json=officerId,proto3" json:"officer_id,omitempty"`
+	Title         string                 `protobuf:"bytes,5,opt,name=title,proto3" json:"title,omitempty"`
+	Description   string                 `protobuf:"bytes,6,opt,name=description,proto3" json:"description,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VisitTicketRequested) Reset() {
+	*x = VisitTicketRequested{}
+	mi := &file_parkdesk_liaison_v1_liaison_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VisitTicketRequested) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VisitTicketRequested) ProtoMessage() {}
+
+func (x *VisitTicketRequested) ProtoReflect() protoreflect.Message {
+	mi := &file_parkdesk_liaison_v1_liaison_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VisitTicketRequested.ProtoReflect.Descriptor instead.
+func (*VisitTicketRequested) Descriptor() ([]byte, []int) {
+	return file_parkdesk_liaison_v1_liaison_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *VisitTicketRequested) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *VisitTicketRequested) GetVisitId() string {
+	if x != nil {
+		return x.VisitId
+	}
+	return ""
+}
+
+func (x *VisitTicketRequested) GetEnterpriseId() string {
+	if x != nil {
+		return x.EnterpriseId
+	}
+	return ""
+}
+
+func (x *VisitTicketRequested) GetOfficerId() string {
+	if x != nil {
+		return x.OfficerId
+	}
+	return ""
+}
+
+func (x *VisitTicketRequested) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *VisitTicketRequested) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+// AssignmentFlagged is liaison.assignment.flagged: no officer fits the firm
+// (same park, active, under cap); the park manager must assign one.
+type AssignmentFlagged struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	EnterpriseId      string                 `protobuf:"bytes,1,opt,name=enterprise_id,json=enterpriseId,proto3" json:"enterprise_id,omitempty"`
+	Reason            string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	PreviousOfficerId string                 `protobuf:"bytes,3,opt,name=previous_officer_id,json=previousOfficerId,proto3" json:"previous_officer_id,omitempty"`
+	FlaggedAt         *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=flagged_at,json=flaggedAt,proto3" json:"flagged_at,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *AssignmentFlagged) Reset() {
+	*x = AssignmentFlagged{}
+	mi := &file_parkdesk_liaison_v1_liaison_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AssignmentFlagged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AssignmentFlagged) ProtoMessage() {}
+
+func (x *AssignmentFlagged) ProtoReflect() protoreflect.Message {
+	mi := &file_parkdesk_liaison_v1_liaison_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AssignmentFlagged.ProtoReflect.Descriptor instead.
+func (*AssignmentFlagged) Descriptor() ([]byte, []int) {
+	return file_parkdesk_liaison_v1_liaison_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *AssignmentFlagged) GetEnterpriseId() string {
+	if x != nil {
+		return x.EnterpriseId
+	}
+	return ""
+}
+
+func (x *AssignmentFlagged) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *AssignmentFlagged) GetPreviousOfficerId() string {
+	if x != nil {
+		return x.PreviousOfficerId
+	}
+	return ""
+}
+
+func (x *AssignmentFlagged) GetFlaggedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FlaggedAt
+	}
+	return nil
+}
+
+// OfficerUpdated is liaison.officer.updated: the officer's record as it now is.
+type OfficerUpdated struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	OfficerId string                 `protobuf:"bytes,1,opt,name=officer_id,json=officerId,proto3" json:"officer_id,omitempty"`
+	Name      string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// status is "active", "on_leave" or "left".
+	Status         string   `protobuf:"bytes,3,opt,name=status,proto3" json:"status,omitempty"`
+	PreviousStatus string   `protobuf:"bytes,4,opt,name=previous_status,json=previousStatus,proto3" json:"previous_status,omitempty"`
+	Cap            int32    `protobuf:"varint,5,opt,name=cap,proto3" json:"cap,omitempty"`
+	Industries     []string `protobuf:"bytes,6,rep,name=industries,proto3" json:"industries,omitempty"`
+	Departments    []string `protobuf:"bytes,7,rep,name=departments,proto3" json:"departments,omitempty"`
+	ManagerId      string   `protobuf:"bytes,8,opt,name=manager_id,json=managerId,proto3" json:"manager_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *OfficerUpdated) Reset() {
+	*x = OfficerUpdated{}
+	mi := &file_parkdesk_liaison_v1_liaison_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OfficerUpdated) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OfficerUpdated) ProtoMessage() {}
+
+func (x *OfficerUpdated) ProtoReflect() protoreflect.Message {
+	mi := &file_parkdesk_liaison_v1_liaison_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OfficerUpdated.ProtoReflect.Descriptor instead.
+func (*OfficerUpdated) Descriptor() ([]byte, []int) {
+	return file_parkdesk_liaison_v1_liaison_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *OfficerUpdated) GetOfficerId() string {
+	if x != nil {
+		return x.OfficerId
+	}
+	return ""
+}
+
+func (x *OfficerUpdated) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *OfficerUpdated) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *OfficerUpdated) GetPreviousStatus() string {
+	if x != nil {
+		return x.PreviousStatus
+	}
+	return ""
+}
+
+func (x *OfficerUpdated) GetCap() int32 {
+	if x != nil {
+		return x.Cap
+	}
+	return 0
+}
+
+func (x *OfficerUpdated) GetIndustries() []string {
+	if x != nil {
+		return x.Industries
+	}
+	return nil
+}
+
+func (x *OfficerUpdated) GetDepartments() []string {
+	if x != nil {
+		return x.Departments
+	}
+	return nil
+}
+
+func (x *OfficerUpdated) GetManagerId() string {
+	if x != nil {
+		return x.ManagerId
+	}
+	return ""
+}
+
+// HandoverFirm is where one firm went in a hand-over.
+type HandoverFirm struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	EnterpriseId string                 `protobuf:"bytes,1,opt,name=enterprise_id,json=enterpriseId,proto3" json:"enterprise_id,omitempty"`
+	// officer_id is the firm's primary officer after the hand-over; empty when
+	// the firm was flagged to the manager.
+	OfficerId       string `protobuf:"bytes,2,opt,name=officer_id,json=officerId,proto3" json:"officer_id,omitempty"`
+	BackupOfficerId string `protobuf:"bytes,3,opt,name=backup_officer_id,json=backupOfficerId,proto3" json:"backup_officer_id,omitempty"`
+	// open_request_ids are the firm's open requests that moved with it.
+	OpenRequestIds []string `protobuf:"bytes,4,rep,name=open_request_ids,json=openRequestIds,proto3" json:"open_request_ids,omitempty"`
+	// how is "backup" (the backup took over), "reassigned", "flagged", or
+	// "backup_replaced" (the officer was the firm's backup).
+	How           string `protobuf:"bytes,5,opt,name=how,proto3" json:"how,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HandoverFirm) Reset() {
+	*x = HandoverFirm{}
+	mi := &file_parkdesk_liaison_v1_liaison_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HandoverFirm) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HandoverFirm) ProtoMessage() {}
+
+func (x *HandoverFirm) ProtoReflect() protoreflect.Message {
+	mi := &file_parkdesk_liaison_v1_liaison_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HandoverFirm.ProtoReflect.Descriptor instead.
+func (*HandoverFirm) Descriptor() ([]byte, []int) {
+	return file_parkdesk_liaison_v1_liaison_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *HandoverFirm) GetEnterpriseId() string {
+	if x != nil {
+		return x.EnterpriseId
+	}
+	return ""
+}
+
+func (x *HandoverFirm) GetOfficerId() string {
+	if x != nil {
+		return x.OfficerId
+	}
+	return ""
+}
+
+func (x *HandoverFirm) GetBackupOfficerId() string {
+	if x != nil {
+		return x.BackupOfficerId
+	}
+	return ""
+}
+
+func (x *HandoverFirm) GetOpenRequestIds() []string {
+	if x != nil {
+		return x.OpenRequestIds
+	}
+	return nil
+}
+
+func (x *HandoverFirm) GetHow() string {
+	if x != nil {
+		return x.How
+	}
+	return ""
+}
+
+// Handover is liaison.officer.handover: an officer went on leave or left and
+// their firms and open requests moved.
+type Handover struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	OfficerId    string                 `protobuf:"bytes,1,opt,name=officer_id,json=officerId,proto3" json:"officer_id,omitempty"`
+	Status       string                 `protobuf:"bytes,2,opt,name=status,proto3" json:"status,omitempty"`
+	Reason       string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	Firms        []*HandoverFirm        `protobuf:"bytes,4,rep,name=firms,proto3" json:"firms,omitempty"`
+	HandedOverAt *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=handed_over_at,json=handedOverAt,proto3" json:"handed_over_at,omitempty"`
+	// open_request_ids lists every open request that moved.
+	OpenRequestIds []string `protobuf:"bytes,6,rep,name=open_request_ids,json=openRequestIds,proto3" json:"open_request_ids,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *Handover) Reset() {
+	*x = Handover{}
+	mi := &file_parkdesk_liaison_v1_liaison_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Handover) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Handover) ProtoMessage() {}
+
+func (x *Handover) ProtoReflect() protoreflect.Message {
+	mi := &file_parkdesk_liaison_v1_liaison_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Handover.ProtoReflect.Descriptor instead.
+func (*Handover) Descriptor() ([]byte, []int) {
+	return file_parkdesk_liaison_v1_liaison_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *Handover) GetOfficerId() string {
+	if x != nil {
+		return x.OfficerId
+	}
+	return ""
+}
+
+func (x *Handover) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *Handover) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *Handover) GetFirms() []*HandoverFirm {
+	if x != nil {
+		return x.Firms
+	}
+	return nil
+}
+
+func (x *Handover) GetHandedOverAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.HandedOverAt
+	}
+	return nil
+}
+
+func (x *Handover) GetOpenRequestIds() []string {
+	if x != nil {
+		return x.OpenRequestIds
+	}
+	return nil
+}
+
+// RequestReturned is liaison.request.returned (退单): the officer sent the
+// request back to the dispatcher with a reason. open_dispatch_ids are the
+// request_ids of the dispatches whose response clocks no longer apply.
+type RequestReturned struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	RequestId       string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	TicketId        string                 `protobuf:"bytes,2,opt,name=ticket_id,json=ticketId,proto3" json:"ticket_id,omitempty"`
+	EnterpriseId    string                 `protobuf:"bytes,3,opt,name=enterprise_id,json=enterpriseId,proto3" json:"enterprise_id,omitempty"`
+	OfficerId       string                 `protobuf:"bytes,4,opt,name=officer_id,json=officerId,proto3" json:"officer_id,omitempty"`
+	Reason          string                 `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	ReturnedAt      *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=returned_at,json=returnedAt,proto3" json:"returned_at,omitempty"`
+	OpenDispatchIds []string               `protobuf:"bytes,7,rep,name=open_dispatch_ids,json=openDispatchIds,proto3" json:"open_dispatch_ids,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *RequestReturned) Reset() {
+	*x = RequestReturned{}
+	mi := &file_parkdesk_liaison_v1_liaison_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RequestReturned) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RequestReturned) ProtoMessage() {}
+
+func (x *RequestReturned) ProtoReflect() protoreflect.Message {
+	mi := &file_parkdesk_liaison_v1_liaison_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RequestReturned.ProtoReflect.Descriptor instead.
+func (*RequestReturned) Descriptor() ([]byte, []int) {
+	return file_parkdesk_liaison_v1_liaison_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *RequestReturned) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *RequestReturned) GetTicketId() string {
+	if x != nil {
+		return x.TicketId
+	}
+	return ""
+}
+
+func (x *RequestReturned) GetEnterpriseId() string {
+	if x != nil {
+		return x.EnterpriseId
+	}
+	return ""
+}
+
+func (x *RequestReturned) GetOfficerId() string {
+	if x != nil {
+		return x.OfficerId
+	}
+	return ""
+}
+
+func (x *RequestReturned) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *RequestReturned) GetReturnedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ReturnedAt
+	}
+	return nil
+}
+
+func (x *RequestReturned) GetOpenDispatchIds() []string {
+	if x != nil {
+		return x.OpenDispatchIds
+	}
+	return nil
+}
+
+// RequestChased is liaison.request.chased (催办): a manager chased the holder.
+type RequestChased struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	ChaseId   string                 `protobuf:"bytes,2,opt,name=chase_id,json=chaseId,proto3" json:"chase_id,omitempty"`
+	// officer_id is who was chased: the request's holder.
+	OfficerId     string                 `protobuf:"bytes,3,opt,name=officer_id,json=officerId,proto3" json:"officer_id,omitempty"`
+	ChasedBy      string                 `protobuf:"bytes,4,opt,name=chased_by,json=chasedBy,proto3" json:"chased_by,omitempty"`
+	Note          string                 `protobuf:"bytes,5,opt,name=note,proto3" json:"note,omitempty"`
+	ChaseCount    int32                  `protobuf:"varint,6,opt,name=chase_count,json=chaseCount,proto3" json:"chase_count,omitempty"`
+	ChasedAt      *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=chased_at,json=chasedAt,proto3" json:"chased_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RequestChased) Reset() {
+	*x = RequestChased{}
+	mi := &file_parkdesk_liaison_v1_liaison_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RequestChased) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RequestChased) ProtoMessage() {}
+
+func (x *RequestChased) ProtoReflect() protoreflect.Message {
+	mi := &file_parkdesk_liaison_v1_liaison_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RequestChased.ProtoReflect.Descriptor instead.
+func (*RequestChased) Descriptor() ([]byte, []int) {
+	return file_parkdesk_liaison_v1_liaison_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *RequestChased) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *RequestChased) GetChaseId() string {
+	if x != nil {
+		return x.ChaseId
+	}
+	return ""
+}
+
+func (x *RequestChased) GetOfficerId() string {
+	if x != nil {
+		return x.OfficerId
+	}
+	return ""
+}
+
+func (x *RequestChased) GetChasedBy() string {
+	if x != nil {
+		return x.ChasedBy
+	}
+	return ""
+}
+
+func (x *RequestChased) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+func (x *RequestChased) GetChaseCount() int32 {
+	if x != nil {
+		return x.ChaseCount
+	}
+	return 0
+}
+
+func (x *RequestChased) GetChasedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ChasedAt
+	}
+	return nil
+}
+
+// RequestClosed is liaison.request.closed: the ticket behind the request was
+// closed or withdrawn.
+type RequestClosed struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	RequestId       string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	TicketId        string                 `protobuf:"bytes,2,opt,name=ticket_id,json=ticketId,proto3" json:"ticket_id,omitempty"`
+	Reason          string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	ClosedAt        *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=closed_at,json=closedAt,proto3" json:"closed_at,omitempty"`
+	OpenDispatchIds []string               `protobuf:"bytes,5,rep,name=open_dispatch_ids,json=openDispatchIds,proto3" json:"open_dispatch_ids,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *RequestClosed) Reset() {
+	*x = RequestClosed{}
+	mi := &file_parkdesk_liaison_v1_liaison_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RequestClosed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RequestClosed) ProtoMessage() {}
+
+func (x *RequestClosed) ProtoReflect() protoreflect.Message {
+	mi := &file_parkdesk_liaison_v1_liaison_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RequestClosed.ProtoReflect.Descriptor instead.
+func (*RequestClosed) Descriptor() ([]byte, []int) {
+	return file_parkdesk_liaison_v1_liaison_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *RequestClosed) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *RequestClosed) GetTicketId() string {
+	if x != nil {
+		return x.TicketId
+	}
+	return ""
+}
+
+func (x *RequestClosed) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *RequestClosed) GetClosedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ClosedAt
+	}
+	return nil
+}
+
+func (x *RequestClosed) GetOpenDispatchIds() []string {
+	if x != nil {
+		return x.OpenDispatchIds
+	}
+	return nil
+}
+
+// PromiseMade is liaison.promise.made (说到做到): an officer promised a firm
+// something by due_at.
+type PromiseMade struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	PromiseId     string                 `protobuf:"bytes,1,opt,name=promise_id,json=promiseId,proto3" json:"promise_id,omitempty"`
+	EnterpriseId  string                 `protobuf:"bytes,2,opt,name=enterprise_id,json=enterpriseId,proto3" json:"enterprise_id,omitempty"`
+	OfficerId     string                 `protobuf:"bytes,3,opt,name=officer_id,json=officerId,proto3" json:"officer_id,omitempty"`
+	Content       string                 `protobuf:"bytes,4,opt,name=content,proto3" json:"content,omitempty"`
+	DueAt         *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=due_at,json=dueAt,proto3" json:"due_at,omitempty"`
+	MadeAt        *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=made_at,json=madeAt,proto3" json:"made_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PromiseMade) Reset() {
+	*x = PromiseMade{}
+	mi := &file_parkdesk_liaison_v1_liaison_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PromiseMade) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PromiseMade) ProtoMessage() {}
+
+func (x *PromiseMade) ProtoReflect() protoreflect.Message {
+	mi := &file_parkdesk_liaison_v1_liaison_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PromiseMade.ProtoReflect.Descriptor instead.
+func (*PromiseMade) Descriptor() ([]byte, []int) {
+	return file_parkdesk_liaison_v1_liaison_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *PromiseMade) GetPromiseId() string {
+	if x != nil {
+		return x.PromiseId
+	}
+	return ""
+}
+
+func (x *PromiseMade) GetEnterpriseId() string {
+	if x != nil {
+		return x.EnterpriseId
+	}
+	return ""
+}
+
+func (x *PromiseMade) GetOfficerId() string {
+	if x != nil {
+		return x.OfficerId
+	}
+	return ""
+}
+
+func (x *PromiseMade) GetContent() string {
+	if x != nil {
+		return x.Content
+	}
+	return ""
+}
+
+func (x *PromiseMade) GetDueAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DueAt
+	}
+	return nil
+}
+
+func (x *PromiseMade) GetMadeAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.MadeAt
+	}
+	return nil
+}
+
+// PromiseOverdue is liaison.promise.overdue: due_at passed with the promise open.
+type PromiseOverdue struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	PromiseId     string                 `protobuf:"bytes,1,opt,name=promise_id,json=promiseId,proto3" json:"promise_id,omitempty"`
+	EnterpriseId  string                 `protobuf:"bytes,2,opt,name=enterprise_id,json=enterpriseId,proto3" json:"enterprise_id,omitempty"`
+	OfficerId     string                 `protobuf:"bytes,3,opt,name=officer_id,json=officerId,proto3" json:"officer_id,omitempty"`
+	DueAt         *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=due_at,json=dueAt,proto3" json:"due_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PromiseOverdue) Reset() {
+	*x = PromiseOverdue{}
+	mi := &file_parkdesk_liaison_v1_liaison_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PromiseOverdue) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PromiseOverdue) ProtoMessage() {}
+
+func (x *PromiseOverdue) ProtoReflect() protoreflect.Message {
+	mi := &file_parkdesk_liaison_v1_liaison_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PromiseOverdue.ProtoReflect.Descriptor instead.
+func (*PromiseOverdue) Descriptor() ([]byte, []int) {
+	return file_parkdesk_liaison_v1_liaison_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *PromiseOverdue) GetPromiseId() string {
+	if x != nil {
+		return x.PromiseId
+	}
+	return ""
+}
+
+func (x *PromiseOverdue) GetEnterpriseId() string {
+	if x != nil {
+		return x.EnterpriseId
+	}
+	return ""
+}
+
+func (x *PromiseOverdue) GetOfficerId() string {
+	if x != nil {
+		return x.OfficerId
+	}
+	return ""
+}
+
+func (x *PromiseOverdue) GetDueAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DueAt
+	}
+	return nil
+}
+
+// PromiseClosed is liaison.promise.closed with its outcome.
+type PromiseClosed struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	PromiseId    string                 `protobuf:"bytes,1,opt,name=promise_id,json=promiseId,proto3" json:"promise_id,omitempty"`
+	EnterpriseId string                 `protobuf:"bytes,2,opt,name=enterprise_id,json=enterpriseId,proto3" json:"enterprise_id,omitempty"`
+	OfficerId    string                 `protobuf:"bytes,3,opt,name=officer_id,json=officerId,proto3" json:"officer_id,omitempty"`
+	// outcome is "kept", "not_kept" or "cancelled".
+	Outcome  string                 `protobuf:"bytes,4,opt,name=outcome,proto3" json:"outcome,omitempty"`
+	Note     string                 `protobuf:"bytes,5,opt,name=note,proto3" json:"note,omitempty"`
+	ClosedAt *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=closed_at,json=closedAt,proto3" json:"closed_at,omitempty"`
+	// late is set when it was closed after due_at.
+	Late          bool `protobuf:"varint,7,opt,name=late,proto3" json:"late,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PromiseClosed) Reset() {
+	*x = PromiseClosed{}
+	mi := &file_parkdesk_liaison_v1_liaison_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PromiseClosed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PromiseClosed) ProtoMessage() {}
+
+func (x *PromiseClosed) ProtoReflect() protoreflect.Message {
+	mi := &file_parkdesk_liaison_v1_liaison_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PromiseClosed.ProtoReflect.Descriptor instead.
+func (*PromiseClosed) Descriptor() ([]byte, []int) {
+	return file_parkdesk_liaison_v1_liaison_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *PromiseClosed) GetPromiseId() string {
+	if x != nil {
+		return x.PromiseId
+	}
+	return ""
+}
+
+func (x *PromiseClosed) GetEnterpriseId() string {
+	if x != nil {
+		return x.EnterpriseId
+	}
+	return ""
+}
+
+func (x *PromiseClosed) GetOfficerId() string {
+	if x != nil {
+		return x.OfficerId
+	}
+	return ""
+}
+
+func (x *PromiseClosed) GetOutcome() string {
+	if x != nil {
+		return x.Outcome
+	}
+	return ""
+}
+
+func (x *PromiseClosed) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+func (x *PromiseClosed) GetClosedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ClosedAt
+	}
+	return nil
+}
+
+func (x *PromiseClosed) GetLate() bool {
+	if x != nil {
+		return x.Late
+	}
+	return false
+}
+
 var File_parkdesk_liaison_v1_liaison_proto protoreflect.FileDescriptor
 
 const file_parkdesk_liaison_v1_liaison_proto_rawDesc = "" +
 	"\n" +
-	"!parkdesk/liaison/v1/liaison.proto\x12\x13parkdesk.liaison.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc9\x01\n" +
+	"!parkdesk/liaison/v1/liaison.proto\x12\x13parkdesk.liaison.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc3\x02\n" +
 	"\x0fOfficerAssigned\x12#\n" +
 	"\renterprise_id\x18\x01 \x01(\tR\fenterpriseId\x12\x1d\n" +
 	"\n" +
 	"officer_id\x18\x02 \x01(\tR\tofficerId\x12*\n" +
 	"\x11backup_officer_id\x18\x03 \x01(\tR\x0fbackupOfficerId\x12.\n" +
 	"\x13previous_officer_id\x18\x04 \x01(\tR\x11previousOfficerId\x12\x16\n" +
-	"\x06reason\x18\x05 \x01(\tR\x06reason\"\x8a\x02\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\x12;\n" +
+	"\vassigned_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"assignedAt\x12;\n" +
+	"\x1aprevious_backup_officer_id\x18\a \x01(\tR\x17previousBackupOfficerId\"\xf8\x03\n" +
 	"\x11RequestDispatched\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1b\n" +
@@ -344,13 +1477,22 @@ const file_parkdesk_liaison_v1_liaison_proto_rawDesc = "" +
 	"\n" +
 	"officer_id\x18\x04 \x01(\tR\tofficerId\x124\n" +
 	"\x16response_working_hours\x18\x05 \x01(\x05R\x14responseWorkingHours\x12?\n" +
-	"\rdispatched_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\fdispatchedAt\"\x98\x01\n" +
+	"\rdispatched_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\fdispatchedAt\x12*\n" +
+	"\x11origin_request_id\x18\a \x01(\tR\x0foriginRequestId\x12)\n" +
+	"\x10escalation_level\x18\b \x01(\x05R\x0fescalationLevel\x12\x16\n" +
+	"\x06reason\x18\t \x01(\tR\x06reason\x12\x12\n" +
+	"\x04kind\x18\n" +
+	" \x01(\tR\x04kind\x12#\n" +
+	"\rticket_number\x18\v \x01(\tR\fticketNumber\x12\x14\n" +
+	"\x05title\x18\f \x01(\tR\x05title\x12.\n" +
+	"\x13previous_officer_id\x18\r \x01(\tR\x11previousOfficerId\"\xc4\x01\n" +
 	"\x13RequestAcknowledged\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1d\n" +
 	"\n" +
 	"officer_id\x18\x02 \x01(\tR\tofficerId\x12C\n" +
-	"\x0facknowledged_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x0eacknowledgedAt\"\xd9\x01\n" +
+	"\x0facknowledged_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x0eacknowledgedAt\x12*\n" +
+	"\x11origin_request_id\x18\x04 \x01(\tR\x0foriginRequestId\"\xb1\x02\n" +
 	"\vVisitLogged\x12\x19\n" +
 	"\bvisit_id\x18\x01 \x01(\tR\avisitId\x12#\n" +
 	"\renterprise_id\x18\x02 \x01(\tR\fenterpriseId\x12\x1d\n" +
@@ -358,7 +1500,115 @@ const file_parkdesk_liaison_v1_liaison_proto_rawDesc = "" +
 	"officer_id\x18\x03 \x01(\tR\tofficerId\x129\n" +
 	"\n" +
 	"visited_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\tvisitedAt\x120\n" +
-	"\x14cadence_working_days\x18\x05 \x01(\x05R\x12cadenceWorkingDaysB8Z6github.com/parkdesk/parkdesk/proto/liaisonpb;liaisonpbb\x06proto3"
+	"\x14cadence_working_days\x18\x05 \x01(\x05R\x12cadenceWorkingDays\x12\x1d\n" +
+	"\n" +
+	"people_met\x18\x06 \x03(\tR\tpeopleMet\x127\n" +
+	"\x06issues\x18\a \x03(\v2\x1f.parkdesk.liaison.v1.VisitIssueR\x06issues\"\x80\x01\n" +
+	"\n" +
+	"VisitIssue\x12\x19\n" +
+	"\bissue_id\x18\x01 \x01(\tR\aissueId\x12 \n" +
+	"\vdescription\x18\x02 \x01(\tR\vdescription\x12\x1f\n" +
+	"\vopen_ticket\x18\x03 \x01(\bR\n" +
+	"openTicket\x12\x14\n" +
+	"\x05title\x18\x04 \x01(\tR\x05title\"\xcc\x01\n" +
+	"\x14VisitTicketRequested\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x19\n" +
+	"\bvisit_id\x18\x02 \x01(\tR\avisitId\x12#\n" +
+	"\renterprise_id\x18\x03 \x01(\tR\fenterpriseId\x12\x1d\n" +
+	"\n" +
+	"officer_id\x18\x04 \x01(\tR\tofficerId\x12\x14\n" +
+	"\x05title\x18\x05 \x01(\tR\x05title\x12 \n" +
+	"\vdescription\x18\x06 \x01(\tR\vdescription\"\xbb\x01\n" +
+	"\x11AssignmentFlagged\x12#\n" +
+	"\renterprise_id\x18\x01 \x01(\tR\fenterpriseId\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\x12.\n" +
+	"\x13previous_officer_id\x18\x03 \x01(\tR\x11previousOfficerId\x129\n" +
+	"\n" +
+	"flagged_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\tflaggedAt\"\xf7\x01\n" +
+	"\x0eOfficerUpdated\x12\x1d\n" +
+	"\n" +
+	"officer_id\x18\x01 \x01(\tR\tofficerId\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
+	"\x06status\x18\x03 \x01(\tR\x06status\x12'\n" +
+	"\x0fprevious_status\x18\x04 \x01(\tR\x0epreviousStatus\x12\x10\n" +
+	"\x03cap\x18\x05 \x01(\x05R\x03cap\x12\x1e\n" +
+	"\n" +
+	"industries\x18\x06 \x03(\tR\n" +
+	"industries\x12 \n" +
+	"\vdepartments\x18\a \x03(\tR\vdepartments\x12\x1d\n" +
+	"\n" +
+	"manager_id\x18\b \x01(\tR\tmanagerId\"\xba\x01\n" +
+	"\fHandoverFirm\x12#\n" +
+	"\renterprise_id\x18\x01 \x01(\tR\fenterpriseId\x12\x1d\n" +
+	"\n" +
+	"officer_id\x18\x02 \x01(\tR\tofficerId\x12*\n" +
+	"\x11backup_officer_id\x18\x03 \x01(\tR\x0fbackupOfficerId\x12(\n" +
+	"\x10open_request_ids\x18\x04 \x03(\tR\x0eopenRequestIds\x12\x10\n" +
+	"\x03how\x18\x05 \x01(\tR\x03how\"\xfe\x01\n" +
+	"\bHandover\x12\x1d\n" +
+	"\n" +
+	"officer_id\x18\x01 \x01(\tR\tofficerId\x12\x16\n" +
+	"\x06status\x18\x02 \x01(\tR\x06status\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x127\n" +
+	"\x05firms\x18\x04 \x03(\v2!.parkdesk.liaison.v1.HandoverFirmR\x05firms\x12@\n" +
+	"\x0ehanded_over_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\fhandedOverAt\x12(\n" +
+	"\x10open_request_ids\x18\x06 \x03(\tR\x0eopenRequestIds\"\x92\x02\n" +
+	"\x0fRequestReturned\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1b\n" +
+	"\tticket_id\x18\x02 \x01(\tR\bticketId\x12#\n" +
+	"\renterprise_id\x18\x03 \x01(\tR\fenterpriseId\x12\x1d\n" +
+	"\n" +
+	"officer_id\x18\x04 \x01(\tR\tofficerId\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\x12;\n" +
+	"\vreturned_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"returnedAt\x12*\n" +
+	"\x11open_dispatch_ids\x18\a \x03(\tR\x0fopenDispatchIds\"\xf3\x01\n" +
+	"\rRequestChased\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x19\n" +
+	"\bchase_id\x18\x02 \x01(\tR\achaseId\x12\x1d\n" +
+	"\n" +
+	"officer_id\x18\x03 \x01(\tR\tofficerId\x12\x1b\n" +
+	"\tchased_by\x18\x04 \x01(\tR\bchasedBy\x12\x12\n" +
+	"\x04note\x18\x05 \x01(\tR\x04note\x12\x1f\n" +
+	"\vchase_count\x18\x06 \x01(\x05R\n" +
+	"chaseCount\x127\n" +
+	"\tchased_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\bchasedAt\"\xc8\x01\n" +
+	"\rRequestClosed\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1b\n" +
+	"\tticket_id\x18\x02 \x01(\tR\bticketId\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x127\n" +
+	"\tclosed_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\bclosedAt\x12*\n" +
+	"\x11open_dispatch_ids\x18\x05 \x03(\tR\x0fopenDispatchIds\"\xf2\x01\n" +
+	"\vPromiseMade\x12\x1d\n" +
+	"\n" +
+	"promise_id\x18\x01 \x01(\tR\tpromiseId\x12#\n" +
+	"\renterprise_id\x18\x02 \x01(\tR\fenterpriseId\x12\x1d\n" +
+	"\n" +
+	"officer_id\x18\x03 \x01(\tR\tofficerId\x12\x18\n" +
+	"\acontent\x18\x04 \x01(\tR\acontent\x121\n" +
+	"\x06due_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x05dueAt\x123\n" +
+	"\amade_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x06madeAt\"\xa6\x01\n" +
+	"\x0ePromiseOverdue\x12\x1d\n" +
+	"\n" +
+	"promise_id\x18\x01 \x01(\tR\tpromiseId\x12#\n" +
+	"\renterprise_id\x18\x02 \x01(\tR\fenterpriseId\x12\x1d\n" +
+	"\n" +
+	"officer_id\x18\x03 \x01(\tR\tofficerId\x121\n" +
+	"\x06due_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x05dueAt\"\xed\x01\n" +
+	"\rPromiseClosed\x12\x1d\n" +
+	"\n" +
+	"promise_id\x18\x01 \x01(\tR\tpromiseId\x12#\n" +
+	"\renterprise_id\x18\x02 \x01(\tR\fenterpriseId\x12\x1d\n" +
+	"\n" +
+	"officer_id\x18\x03 \x01(\tR\tofficerId\x12\x18\n" +
+	"\aoutcome\x18\x04 \x01(\tR\aoutcome\x12\x12\n" +
+	"\x04note\x18\x05 \x01(\tR\x04note\x127\n" +
+	"\tclosed_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\bclosedAt\x12\x12\n" +
+	"\x04late\x18\a \x01(\bR\x04lateB8Z6github.com/parkdesk/parkdesk/proto/liaisonpb;liaisonpbb\x06proto3"
 
 var (
 	file_parkdesk_liaison_v1_liaison_proto_rawDescOnce sync.Once
@@ -372,23 +1622,47 @@ func file_parkdesk_liaison_v1_liaison_proto_rawDescGZIP() []byte {
 	return file_parkdesk_liaison_v1_liaison_proto_rawDescData
 }
 
-var file_parkdesk_liaison_v1_liaison_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_parkdesk_liaison_v1_liaison_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_parkdesk_liaison_v1_liaison_proto_goTypes = []any{
 	(*OfficerAssigned)(nil),       // 0: parkdesk.liaison.v1.OfficerAssigned
 	(*RequestDispatched)(nil),     // 1: parkdesk.liaison.v1.RequestDispatched
 	(*RequestAcknowledged)(nil),   // 2: parkdesk.liaison.v1.RequestAcknowledged
 	(*VisitLogged)(nil),           // 3: parkdesk.liaison.v1.VisitLogged
-	(*timestamppb.Timestamp)(nil), // 4: google.protobuf.Timestamp
+	(*VisitIssue)(nil),            // 4: parkdesk.liaison.v1.VisitIssue
+	(*VisitTicketRequested)(nil),  // 5: parkdesk.liaison.v1.VisitTicketRequested
+	(*AssignmentFlagged)(nil),     // 6: parkdesk.liaison.v1.AssignmentFlagged
+	(*OfficerUpdated)(nil),        // 7: parkdesk.liaison.v1.OfficerUpdated
+	(*HandoverFirm)(nil),          // 8: parkdesk.liaison.v1.HandoverFirm
+	(*Handover)(nil),              // 9: parkdesk.liaison.v1.Handover
+	(*RequestReturned)(nil),       // 10: parkdesk.liaison.v1.RequestReturned
+	(*RequestChased)(nil),         // 11: parkdesk.liaison.v1.RequestChased
+	(*RequestClosed)(nil),         // 12: parkdesk.liaison.v1.RequestClosed
+	(*PromiseMade)(nil),           // 13: parkdesk.liaison.v1.PromiseMade
+	(*PromiseOverdue)(nil),        // 14: parkdesk.liaison.v1.PromiseOverdue
+	(*PromiseClosed)(nil),         // 15: parkdesk.liaison.v1.PromiseClosed
+	(*timestamppb.Timestamp)(nil), // 16: google.protobuf.Timestamp
 }
 var file_parkdesk_liaison_v1_liaison_proto_depIdxs = []int32{
-	4, // 0: parkdesk.liaison.v1.RequestDispatched.dispatched_at:type_name -> google.protobuf.Timestamp
-	4, // 1: parkdesk.liaison.v1.RequestAcknowledged.acknowledged_at:type_name -> google.protobuf.Timestamp
-	4, // 2: parkdesk.liaison.v1.VisitLogged.visited_at:type_name -> google.protobuf.Timestamp
-	3, // [3:3] is the sub-list for method output_type
-	3, // [3:3] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	16, // 0: parkdesk.liaison.v1.OfficerAssigned.assigned_at:type_name -> google.protobuf.Timestamp
+	16, // 1: parkdesk.liaison.v1.RequestDispatched.dispatched_at:type_name -> google.protobuf.Timestamp
+	16, // 2: parkdesk.liaison.v1.RequestAcknowledged.acknowledged_at:type_name -> google.protobuf.Timestamp
+	16, // 3: parkdesk.liaison.v1.VisitLogged.visited_at:type_name -> google.protobuf.Timestamp
+	4,  // 4: parkdesk.liaison.v1.VisitLogged.issues:type_name -> parkdesk.liaison.v1.VisitIssue
+	16, // 5: parkdesk.liaison.v1.AssignmentFlagged.flagged_at:type_name -> google.protobuf.Timestamp
+	8,  // 6: parkdesk.liaison.v1.Handover.firms:type_name -> parkdesk.liaison.v1.HandoverFirm
+	16, // 7: parkdesk.liaison.v1.Handover.handed_over_at:type_name -> google.protobuf.Timestamp
+	16, // 8: parkdesk.liaison.v1.RequestReturned.returned_at:type_name -> google.protobuf.Timestamp
+	16, // 9: parkdesk.liaison.v1.RequestChased.chased_at:type_name -> google.protobuf.Timestamp
+	16, // 10: parkdesk.liaison.v1.RequestClosed.closed_at:type_name -> google.protobuf.Timestamp
+	16, // 11: parkdesk.liaison.v1.PromiseMade.due_at:type_name -> google.protobuf.Timestamp
+	16, // 12: parkdesk.liaison.v1.PromiseMade.made_at:type_name -> google.protobuf.Timestamp
+	16, // 13: parkdesk.liaison.v1.PromiseOverdue.due_at:type_name -> google.protobuf.Timestamp
+	16, // 14: parkdesk.liaison.v1.PromiseClosed.closed_at:type_name -> google.protobuf.Timestamp
+	15, // [15:15] is the sub-list for method output_type
+	15, // [15:15] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_parkdesk_liaison_v1_liaison_proto_init() }
@@ -402,7 +1676,7 @@ func file_parkdesk_liaison_v1_liaison_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_parkdesk_liaison_v1_liaison_proto_rawDesc), len(file_parkdesk_liaison_v1_liaison_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   4,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
