@@ -19,7 +19,7 @@ deps:
 
 build:
 	@mkdir -p $(BIN)
-	$(GO) build -o $(BIN)/ ./services/*/cmd/* ./deploy/local/cmd/devstack
+	$(GO) build -o $(BIN)/ $(foreach m,$(MODULES),$(wildcard $(m)/cmd/*)) ./deploy/local/cmd/devstack
 
 test: deps
 	$(GO) test $(TEST_FLAGS) $(PKGS)
