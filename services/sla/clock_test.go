@@ -276,7 +276,7 @@ func TestNextOfficeInstant(t *testing.T) {
 
 func TestCardsAndRecipients(t *testing.T) {
 	for k, want := range map[sla.Kind]string{
-		sla.KindResolution: sla.CardRed, sla.KindAcceptance: sla.CardRed, sla.KindStage: sla.CardYellow,
+		sla.KindResolution: sla.CardRed, sla.KindAcceptance: sla.CardRed, sla.KindStage: sla.CardRed,
 		sla.KindLiaisonResponse: sla.CardYellow, sla.KindSupplement: "",
 	} {
 		if got := sla.CardColour(k); got != want {

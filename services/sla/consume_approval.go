@@ -221,10 +221,8 @@ func (a *apply) workflowDecided(ctx context.Context) error {
 		return permanent(a.ev, "workflow id is required")
 	}
 	at := a.at(p.GetDecidedAt())
-	cs, err := a.workflowClocks(ctx, p.GetWorkflowId())
-	if err != nil {
-		return err
-	}
+	// A workflow withdrawn or lapsed before acceptance never had a resolution
+	// clock: cancelling whatever is open is all there is to do.
 	switch p.GetOutcome() {
 	case "withdrawn":
 		return a.cancel(ctx, `park = $1 AND workflow_id = $2`, "withdrawn", at, a.ev.Park, p.GetWorkflowId())
@@ -234,6 +232,10 @@ func (a *apply) workflowDecided(ctx context.Context) error {
 			return err
 		}
 		return a.stopWhere(ctx, `park = $1 AND workflow_id = $2 AND kind = 'supplement'`, at, "lapsed", a.ev.Park, p.GetWorkflowId())
+	}
+	cs, err := a.workflowClocks(ctx, p.GetWorkflowId())
+	if err != nil {
+		return err
 	}
 	var verification *Clock
 	for _, c := range cs {

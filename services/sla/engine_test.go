@@ -133,8 +133,8 @@ func TestEventFlows(t *testing.T) {
 				if ver.State != sla.StateGreen || ver.Budget != 20 || !ver.StartedAt.Equal(at(t, "2026-03-05 10:00")) {
 					t.Fatalf("verification %+v", ver)
 				}
-				if n := e.count(`SELECT count(*) FROM cards WHERE colour = 'yellow' AND clock_id = $1`, st.ID); n != 1 {
-					t.Fatalf("%d yellow cards for the stage overrun, want 1", n)
+				if n := e.count(`SELECT count(*) FROM cards WHERE colour = 'red' AND clock_id = $1`, st.ID); n != 1 {
+					t.Fatalf("%d red cards for the stage overrun, want 1", n)
 				}
 			}},
 		{"withdrawal cancels every open clock of the ticket",
@@ -189,6 +189,16 @@ func TestEventFlows(t *testing.T) {
 				}
 				if n := e.count(`SELECT count(*) FROM clocks WHERE kind = 'visit_cadence' AND officer_id = 'o-2' AND started_at = $1`, at(t, "2026-03-09 10:00")); n != 1 {
 					t.Fatal("visit cadence not restarted from the second visit")
+				}
+			}},
+		{"a workflow withdrawn before acceptance is decided without a resolution clock",
+			func(t *testing.T, e *env, v versions) {
+				e.mustApply(v.ev(t, event.WorkflowDecided, "workflow", "wf-early", at(t, "2026-03-02 10:00"), &approvalpb.WorkflowDecided{
+					WorkflowId: "wf-early", TicketId: "t-early", Outcome: "withdrawn", DecidedAt: pbts(at(t, "2026-03-02 10:00"))}))
+			},
+			func(t *testing.T, e *env) {
+				if n := e.count(`SELECT count(*) FROM clocks WHERE workflow_id = 'wf-early'`); n != 0 {
+					t.Fatalf("%d clocks for a workflow never accepted", n)
 				}
 			}},
 		{"a returned request cancels its response clock; a verification verdict stops the verification clock",

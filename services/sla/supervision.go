@@ -15,13 +15,15 @@ const (
 
 // CardColour is the card a breach of a clock of kind k issues to the
 // responsible department: red when the promise to the firm itself is broken
-// (acceptance, resolution), yellow when a part of the service overran (a
-// stage, a liaison response, a verification, a rectification, a visit),
-// none for a supplement clock, whose deadline binds the firm, not the
-// department.
+// (acceptance, resolution) or a department let its stage clock run out (a
+// stage overrun counts even when the whole finishes on time, and in a
+// countersign it is what deems the department to agree — DOMAIN.md gives that
+// department a red card); yellow when a supporting promise overran (a liaison
+// response, a verification, a rectification, a visit); none for a supplement
+// clock, whose deadline binds the firm, not the department.
 func CardColour(k Kind) string {
 	switch k {
-	case KindAcceptance, KindResolution:
+	case KindAcceptance, KindResolution, KindStage:
 		return CardRed
 	case KindSupplement:
 		return ""
