@@ -18,6 +18,7 @@ const demoPark = "wangcheng"
 // PrintWelcome prints the URL, the running services and a demo token per role.
 func (st *Stack) PrintWelcome(w io.Writer) {
 	fmt.Fprintf(w, "\nparkdesk dev stack is up\n  API:       http://%s/v1  (spec: http://%s/openapi.json)\n", st.cfg.GatewayAddr, st.cfg.GatewayAddr)
+	fmt.Fprintf(w, "  console:   http://%s/console/  (dev sign-in: http://%s/console/dev/signin)\n", st.cfg.GatewayAddr, st.cfg.GatewayAddr)
 	fmt.Fprintf(w, "  readiness: http://%s/readyz\n  NATS:      %s   PostgreSQL: %s\n  services: ", st.cfg.GatewayAddr, st.nats.URL(), st.dbURL)
 	for _, s := range st.running {
 		fmt.Fprintf(w, " %s(:%d)", s.name, s.port)

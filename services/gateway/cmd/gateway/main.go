@@ -1,5 +1,6 @@
 // Command gateway serves parkdesk's public HTTP API: it verifies tokens and
-// routes /v1/... to the services.
+// routes /v1/... to the services; it serves the managers' console under
+// /console (and, in the dev stack only, its dev sign-in).
 package main
 
 import (
@@ -15,11 +16,13 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/parkdesk/parkdesk/pkg/auth"
 	"github.com/parkdesk/parkdesk/pkg/bootstrap"
 	"github.com/parkdesk/parkdesk/pkg/clock"
 	"github.com/parkdesk/parkdesk/pkg/httpx"
 	"github.com/parkdesk/parkdesk/pkg/natsx"
 	"github.com/parkdesk/parkdesk/services/gateway"
+	"github.com/parkdesk/parkdesk/services/gateway/console"
 )
 
 func main() {
@@ -50,9 +53,16 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	con, err := console.New(console.Config{Verifier: app.Auth, Dev: cfg.Dev})
+	if err != nil {
+		return err
+	}
 	mux := http.NewServeMux()
-	mux.Handle("/v1/", proxy)
+	// console.API lets the console's session cookie stand for the bearer token.
+	mux.Handle("/v1/", console.API(proxy))
 	mux.Handle("GET /openapi.json", gateway.OpenAPI(gateway.Spec(cfg.Dev), gateway.Upstreams(routes), nil))
+	mux.Handle("/console", con)
+	mux.Handle(console.Prefix, con)
 	if cfg.Dev {
 		off, ok := app.Clock.(*clock.Offset)
 		if !ok {
@@ -62,7 +72,17 @@ func run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		mux.Handle("/v1/dev/clock", gateway.DevClock(app.Auth, off, kvStore{kv}))
+		mux.Handle("/v1/dev/clock", console.API(gateway.DevClock(app.Auth, off, kvStore{kv})))
+		// The dev stack's token issuer: demo manager tokens signed with AUTH_HMAC_SECRET.
+		signer, err := auth.NewHMACSigner(cfg.Auth.HMACSecret, cfg.Auth.Issuer, cfg.Auth.Audience)
+		if err != nil {
+			return fmt.Errorf("dev sign-in needs AUTH_HMAC_SECRET: %w", err)
+		}
+		devSignIn, err := console.DevSignIn(signer)
+		if err != nil {
+			return err
+		}
+		mux.Handle(console.DevSignInPath, devSignIn)
 	}
 	checks := []httpx.Check{}
 	for _, u := range gateway.Upstreams(routes) {
