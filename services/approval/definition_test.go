@@ -40,7 +40,7 @@ func TestSeedsAreValid(t *testing.T) {
 	if !equal(codes, []string{"first-review", "second-review", "public-notice", "decision"}) || p.Stages[2].NoticeDays != 5 {
 		t.Fatalf("policy stages %v", codes)
 	}
-	if len(s.Parks) != 4 || s.Parks[0].DecisionPrefix != "望经开审" {
+	if len(s.Parks) != 5 || s.Parks[0].DecisionPrefix != "望经开审" {
 		t.Fatalf("parks %+v", s.Parks)
 	}
 }
