@@ -153,17 +153,19 @@ func BenchmarkFireDue(b *testing.B) {
 				b.Fatal(err)
 			}
 			time.Sleep(time.Until(first))
+			// The real path: Run drains with its workers in parallel.
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
 			b.StartTimer()
-			for {
-				claimed, err := s.FireDue(context.Background())
-				if err != nil {
-					b.Fatal(err)
-				}
-				if claimed == 0 {
-					break
-				}
+			go func() { done <- s.Run(ctx) }()
+			for s.Fired() < int64(due) {
+				time.Sleep(time.Millisecond)
 			}
 			b.StopTimer()
+			cancel()
+			if err := <-done; err != nil {
+				b.Fatal(err)
+			}
 			if s.Fired() != int64(due) {
 				b.Fatalf("fired %d of %d due clocks", s.Fired(), due)
 			}

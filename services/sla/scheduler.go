@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -41,6 +42,9 @@ type SchedulerConfig struct {
 	Logger *slog.Logger
 	// BatchSize bounds the clocks claimed per transaction. Default 500.
 	BatchSize int
+	// Workers is how many batches are fired at once when many clocks are due
+	// together; SKIP LOCKED keeps them apart as it does replicas. Default 2.
+	Workers int
 	// MaxSleep bounds a sleep, on Clock's time and on real time, so clocks
 	// another replica made due earlier are found without a poke. Default 1s.
 	MaxSleep time.Duration
@@ -63,6 +67,9 @@ func (c *SchedulerConfig) Validate() error {
 	}
 	if c.BatchSize <= 0 {
 		c.BatchSize = 500
+	}
+	if c.Workers <= 0 {
+		c.Workers = 2
 	}
 	if c.MaxSleep <= 0 {
 		c.MaxSleep = time.Second
@@ -153,17 +160,32 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	return nil
 }
 
-// drain fires batches until one comes back short; it returns how many
-// clocks it claimed.
+// drain fires batches with Workers transactions at once until each comes
+// back short; it returns how many clocks were claimed and the first error.
 func (s *Scheduler) drain(ctx context.Context) (int, error) {
-	total := 0
-	for {
-		n, err := s.FireDue(ctx)
-		total += n
-		if err != nil || n < s.cfg.BatchSize {
-			return total, err
-		}
+	var (
+		total atomic.Int64
+		wg    sync.WaitGroup
+		once  sync.Once
+		first error
+	)
+	for range s.cfg.Workers {
+		wg.Go(func() {
+			for {
+				n, err := s.FireDue(ctx)
+				total.Add(int64(n))
+				if err != nil {
+					once.Do(func() { first = err })
+					return
+				}
+				if n < s.cfg.BatchSize {
+					return
+				}
+			}
+		})
 	}
+	wg.Wait()
+	return int(total.Load()), first
 }
 
 // sleep waits d on the clock, a poke or ctx, and at most MaxSleep of real
