@@ -74,7 +74,7 @@ func New(ctx context.Context, cfg Config, migrations ...db.MigrationSet) (*App, 
 	if a.NC, a.JS, err = natsx.Connect(ctx, natsx.Config{URL: cfg.NATSURL, Name: cfg.Service}); err != nil {
 		return nil, err
 	}
-	if err := natsx.EnsureStreams(ctx, a.JS, natsx.StreamDefaults{}); err != nil {
+	if err := natsx.EnsureStreams(ctx, a.JS, natsx.StreamDefaults{Replicas: cfg.StreamReplicas}); err != nil {
 		a.Close()
 		return nil, err
 	}
@@ -87,8 +87,7 @@ func New(ctx context.Context, cfg Config, migrations ...db.MigrationSet) (*App, 
 			a.Close()
 			return nil, err
 		}
-		sets := append([]db.MigrationSet{outbox.Migrations, inbox.Migrations}, migrations...)
-		if err := db.Migrate(ctx, a.DB, cfg.Service, sets...); err != nil {
+		if err := migrate(ctx, a.DB, cfg.Service, migrations); err != nil {
 			a.Close()
 			return nil, err
 		}
@@ -190,4 +189,10 @@ func (a *App) Close() {
 	if a.NC != nil {
 		a.NC.Close()
 	}
+}
+
+// migrate applies the outbox, inbox and service migrations in the schema.
+func migrate(ctx context.Context, conn *sqlx.DB, schema string, migrations []db.MigrationSet) error {
+	sets := append([]db.MigrationSet{outbox.Migrations, inbox.Migrations}, migrations...)
+	return db.Migrate(ctx, conn, schema, sets...)
 }

@@ -122,3 +122,21 @@ func TestFromEnvValidates(t *testing.T) {
 		t.Errorf("cfg %+v, err %v", cfg, err)
 	}
 }
+
+func TestMigrateCommandMigratesAndExits(t *testing.T) {
+	d := testenv.NewDatabase(t, testenv.Template{Name: "bootempty", Schema: "boot"})
+	cfg := bootstrap.Config{Service: "jobsvc", DatabaseURL: d.URL}
+	handled, err := bootstrap.Command(context.Background(), cfg, []string{"migrate"}, notes)
+	if !handled || err != nil {
+		t.Fatalf("migrate = %v, %v", handled, err)
+	}
+	var n int
+	for _, table := range []string{"jobsvc.notes", "jobsvc.outbox", "jobsvc.processed_events"} {
+		if err := d.DB.Get(&n, `SELECT count(*) FROM `+table); err != nil {
+			t.Errorf("%s missing after migrate: %v", table, err)
+		}
+	}
+	if handled, _ := bootstrap.Command(context.Background(), cfg, []string{"serve"}); handled {
+		t.Error("an unknown sub-command was taken as an operator command")
+	}
+}

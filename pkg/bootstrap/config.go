@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -39,6 +40,11 @@ type Config struct {
 	// OutboxRetention keeps sent outbox rows for re-publishing
 	// (OUTBOX_RETENTION). Default 1h.
 	OutboxRetention time.Duration
+	// StreamReplicas is the replication factor of the streams and buckets
+	// the service declares (NATS_STREAM_REPLICAS, 1 to 5). Default 1; 3 on a
+	// JetStream cluster — every service must agree, since declaring a
+	// stream updates it.
+	StreamReplicas int
 }
 
 // FromEnv reads the configuration of service, defaulting HTTPAddr to addr.
@@ -62,6 +68,13 @@ func FromEnv(service, addr string) (Config, error) {
 		}
 		cfg.Auth.Ed25519PublicKeysPEM = splitPEM(string(b))
 	}
+	if v := os.Getenv("NATS_STREAM_REPLICAS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return cfg, fmt.Errorf("NATS_STREAM_REPLICAS: %w", err)
+		}
+		cfg.StreamReplicas = n
+	}
 	if err := cfg.LogLevel.UnmarshalText([]byte(env("LOG_LEVEL", "info"))); err != nil {
 		return cfg, fmt.Errorf("LOG_LEVEL: %w", err)
 	}
@@ -83,6 +96,9 @@ func (c Config) Validate() error {
 	}
 	if c.HTTPAddr == "" {
 		errs = append(errs, errors.New("HTTP_ADDR is required"))
+	}
+	if c.StreamReplicas < 0 || c.StreamReplicas > 5 {
+		errs = append(errs, fmt.Errorf("NATS_STREAM_REPLICAS must be 1 to 5, got %d", c.StreamReplicas))
 	}
 	if err := c.Auth.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("auth: %w", err))

@@ -11,11 +11,33 @@ import (
 )
 
 // Command runs an operator sub-command of a service binary and reports
-// whether args named one. Known: "republish -since 30m|RFC3339" marks the
-// service's outbox rows since then unsent, so the next relay re-publishes
-// them (after a broker lost acknowledged messages; consumers are idempotent).
-func Command(ctx context.Context, cfg Config, args []string) (bool, error) {
-	if len(args) == 0 || args[0] != "republish" {
+// whether args named one. Known:
+//
+//   - "republish -since 30m|RFC3339" marks the service's outbox rows since
+//     then unsent, so the next relay re-publishes them (after a broker lost
+//     acknowledged messages; consumers are idempotent);
+//   - "migrate" applies the service's migrations and exits (a deployment's
+//     migration job runs it before the new version rolls out).
+//
+// Services pass their migration sets so "migrate" needs no other wiring.
+func Command(ctx context.Context, cfg Config, args []string, migrations ...db.MigrationSet) (bool, error) {
+	if len(args) == 0 {
+		return false, nil
+	}
+	switch args[0] {
+	case "migrate":
+		conn, err := db.Open(ctx, db.Config{URL: cfg.DatabaseURL, Schema: cfg.Service, MaxOpenConns: 2})
+		if err != nil {
+			return true, err
+		}
+		defer conn.Close()
+		if err := migrate(ctx, conn, cfg.Service, migrations); err != nil {
+			return true, err
+		}
+		fmt.Printf("%s: schema %s migrated\n", cfg.Service, cfg.Service)
+		return true, nil
+	case "republish":
+	default:
 		return false, nil
 	}
 	fs := flag.NewFlagSet("republish", flag.ContinueOnError)

@@ -53,8 +53,17 @@ type Config struct {
 	// Backoff is the delay before retry k (the last entry repeats).
 	// Default 1s, 5s, 30s, 2m.
 	Backoff []time.Duration
-	// RetryLaterDelay is the redelivery delay for ErrRetryLater. Default 200ms.
+	// RetryLaterDelay is the first redelivery delay for ErrRetryLater; it
+	// doubles with each delivery up to RetryLaterMaxDelay. Default 200ms.
 	RetryLaterDelay time.Duration
+	// RetryLaterMaxDelay caps the ErrRetryLater delay. Default 10s.
+	RetryLaterMaxDelay time.Duration
+	// RetryLaterMax is how many deliveries an event waiting for an earlier
+	// one (ErrRetryLater) gets before it is dead-lettered: waits count
+	// separately from MaxDeliver, since a publisher that lost its broker for
+	// a while can hold back an aggregate's earlier event. Default 60 (about
+	// 9 minutes with the default delays).
+	RetryLaterMax int
 	// Concurrency is how many events are handled at once. Default 4.
 	Concurrency int
 	// AckWait is how long the server waits for an ack. Default 30s.
@@ -77,6 +86,13 @@ func (c *Config) Validate() error {
 	if c.RetryLaterDelay <= 0 {
 		c.RetryLaterDelay = 200 * time.Millisecond
 	}
+	if c.RetryLaterMaxDelay <= 0 {
+		c.RetryLaterMaxDelay = 10 * time.Second
+	}
+	if c.RetryLaterMax <= 0 {
+		c.RetryLaterMax = 60
+	}
+	c.RetryLaterMax = max(c.RetryLaterMax, c.MaxDeliver)
 	if c.Concurrency <= 0 {
 		c.Concurrency = 4
 	}
@@ -115,7 +131,7 @@ func New(ctx context.Context, db *sqlx.DB, js jetstream.JetStream, cfg Config, h
 		Durable:        cfg.Name,
 		FilterSubjects: cfg.Subjects,
 		AckWait:        cfg.AckWait,
-		MaxDeliver:     cfg.MaxDeliver + dlqAttempts,
+		MaxDeliver:     cfg.RetryLaterMax + dlqAttempts,
 		MaxAckPending:  max(1000, 4*cfg.Concurrency),
 	})
 	if err != nil {

@@ -283,3 +283,40 @@ func ackFloor(t testing.TB, js jetstream.JetStream, name string) uint64 {
 	}
 	return info.AckFloor.Stream
 }
+
+func TestRetryLaterHasItsOwnBudget(t *testing.T) {
+	cases := []struct {
+		name      string
+		waits     int32 // deliveries answered with ErrRetryLater
+		max       int
+		applied   int
+		deadLetts uint64
+	}{
+		{"waits past MaxDeliver, then applies", 6, 10, 1, 0},
+		{"waits out its budget, then is dead-lettered", 100, 4, 0, 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			conn := testenv.DB(t, tpl)
+			nt := testenv.JetStream(t)
+			var calls atomic.Int32
+			run(t, conn, nt.JS, inbox.Config{MaxDeliver: 3, RetryLaterMax: c.max, RetryLaterDelay: time.Millisecond,
+				RetryLaterMaxDelay: 5 * time.Millisecond, Backoff: []time.Duration{time.Millisecond}},
+				func(ctx context.Context, tx *sqlx.Tx, ev event.Event) error {
+					if calls.Add(1) <= c.waits {
+						return fmt.Errorf("version 2 before 1: %w", inbox.ErrRetryLater)
+					}
+					return applyEffect(ctx, tx, ev)
+				})
+			ev := newEvent(t, "t-wait", 1)
+			publish(t, nt.JS, ev, ev.ID)
+			waitFor(t, "the event settled", func() bool {
+				return applied(t, conn, "t-wait") == c.applied && streamMsgs(t, nt.JS, event.StreamDeadLetter) == c.deadLetts &&
+					ackFloor(t, nt.JS, "test-consumer") == 1
+			})
+			if c.applied == 1 && calls.Load() != c.waits+1 {
+				t.Errorf("handler ran %d times, want %d", calls.Load(), c.waits+1)
+			}
+		})
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/nats-io/nats.go"
@@ -67,9 +68,9 @@ func (c *Consumer) Process(ctx context.Context, msg jetstream.Msg) {
 	if tp, err := telemetry.ParseTraceparent(ev.Traceparent); err == nil {
 		ctx = telemetry.WithTrace(ctx, tp)
 	}
-	if delivered > uint64(c.cfg.MaxDeliver) {
-		// The handler already failed MaxDeliver times and the dead-letter
-		// publish failed since: only retry that.
+	if delivered > uint64(c.cfg.RetryLaterMax) {
+		// The event exhausted its deliveries and the dead-letter publish
+		// failed since: only retry that.
 		c.deadLetter(ctx, msg, delivered, errors.New("dead-letter publish retried"))
 		return
 	}
@@ -91,10 +92,14 @@ func (c *Consumer) Process(ctx context.Context, msg jetstream.Msg) {
 		}
 	case errors.Is(err, ErrPermanent):
 		c.deadLetter(ctx, msg, delivered, err)
+	case errors.Is(err, ErrRetryLater):
+		if delivered >= uint64(c.cfg.RetryLaterMax) {
+			c.deadLetter(ctx, msg, delivered, err)
+			return
+		}
+		_ = msg.NakWithDelay(c.retryLaterDelay(delivered))
 	case delivered >= uint64(c.cfg.MaxDeliver):
 		c.deadLetter(ctx, msg, delivered, err)
-	case errors.Is(err, ErrRetryLater):
-		_ = msg.NakWithDelay(c.cfg.RetryLaterDelay)
 	default:
 		c.cfg.Logger.WarnContext(ctx, "inbox handler failed; will retry", "consumer", c.cfg.Name,
 			"event", ev.ID, "type", ev.Type, "delivery", delivered, "err", err)
@@ -131,4 +136,10 @@ func (c *Consumer) deadLetter(ctx context.Context, msg jetstream.Msg, delivered 
 	if err := msg.Term(); err != nil {
 		c.cfg.Logger.WarnContext(ctx, "inbox term", "consumer", c.cfg.Name, "err", err)
 	}
+}
+
+// retryLaterDelay doubles from RetryLaterDelay with each delivery, capped.
+func (c *Consumer) retryLaterDelay(delivered uint64) time.Duration {
+	d := c.cfg.RetryLaterDelay << min(delivered-1, 16)
+	return min(d, c.cfg.RetryLaterMaxDelay)
 }

@@ -1,6 +1,6 @@
 // Command approval runs the workflow engine: definitions seeded from
 // PARKDESK_SEEDS, the work queues and decisions under /v1/tasks and
-// /v1/workflows, the consumers of intake's and sla's events, and the
+// /v1/workflows, the consumers of intake's, sla's and policy's events, and the
 // scheduler that ends public notices.
 package main
 
@@ -30,7 +30,7 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if ok, err := bootstrap.Command(ctx, cfg, os.Args[1:]); ok || err != nil {
+	if ok, err := bootstrap.Command(ctx, cfg, os.Args[1:], approval.Migrations); ok || err != nil {
 		return err
 	}
 	var seeds approval.Seeds

@@ -35,7 +35,7 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if handled, err := bootstrap.Command(ctx, cfg, os.Args[1:]); handled || err != nil {
+	if handled, err := bootstrap.Command(ctx, cfg, os.Args[1:], intake.Migrations); handled || err != nil {
 		return err
 	}
 	maxUpload := int64(intake.DefaultMaxUpload)
@@ -68,7 +68,7 @@ func run(ctx context.Context) error {
 		}
 		due = cals
 	}
-	objects, err := intake.NewJetStreamObjects(ctx, app.JS, intake.MaterialsBucket, 0, 0)
+	objects, err := intake.NewJetStreamObjects(ctx, app.JS, intake.MaterialsBucket, 0, cfg.StreamReplicas)
 	if err != nil {
 		return err
 	}

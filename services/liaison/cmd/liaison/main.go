@@ -41,7 +41,7 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if handled, err := bootstrap.Command(ctx, cfg, os.Args[1:]); handled || err != nil {
+	if handled, err := bootstrap.Command(ctx, cfg, os.Args[1:], liaison.Migrations); handled || err != nil {
 		return err
 	}
 	hours, err := envInt("LIAISON_RESPONSE_HOURS")

@@ -35,7 +35,7 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if handled, err := bootstrap.Command(ctx, cfg, os.Args[1:]); handled || err != nil {
+	if handled, err := bootstrap.Command(ctx, cfg, os.Args[1:], calendar.Migrations, sla.Migrations); handled || err != nil {
 		return err
 	}
 	app, err := bootstrap.New(ctx, cfg, calendar.Migrations, sla.Migrations)
