@@ -9,7 +9,7 @@ import (
 
 // registry maps every event type to its payload message, one map per
 // publishing service (types_<service>.go).
-var registry = merge(intakeTypes, approvalTypes, liaisonTypes, slaTypes)
+var registry = merge(intakeTypes, approvalTypes, liaisonTypes, policyTypes, slaTypes)
 
 func merge(maps ...map[string]proto.Message) map[string]proto.Message {
 	out := map[string]proto.Message{}

@@ -75,13 +75,14 @@ var (
 	slaSubjects = []string{"sla.clock.>"}
 )
 
-// Consumers declares the durable consumers of the intake and sla streams.
+// Consumers declares the durable consumers of the intake, sla and policy streams.
 func (e *Engine) Consumers(ctx context.Context, js jetstream.JetStream) ([]*inbox.Consumer, error) {
 	var out []*inbox.Consumer
 	for _, s := range []struct {
 		name, stream string
 		subjects     []string
-	}{{ConsumerIntake, event.StreamIntake, intakeSubjects}, {ConsumerSLA, event.StreamSLA, slaSubjects}} {
+	}{{ConsumerIntake, event.StreamIntake, intakeSubjects}, {ConsumerSLA, event.StreamSLA, slaSubjects},
+		{ConsumerPolicy, event.StreamPolicy, policySubjects}} {
 		c, err := inbox.New(ctx, e.cfg.Repo.db, js, inbox.Config{Name: s.name, Stream: s.stream, Subjects: s.subjects,
 			MaxDeliver: e.cfg.MaxDeliver, Logger: e.cfg.Logger}, e.Handle)
 		if err != nil {
@@ -108,6 +109,10 @@ func (e *Engine) Handle(ctx context.Context, tx *sqlx.Tx, ev event.Event) error 
 		err = e.enterpriseRegistered(ctx, tx, ev)
 	case event.EnterpriseProfileChanged:
 		err = e.enterpriseProfileChanged(ctx, tx, ev)
+	case event.PolicyApplicationSubmitted:
+		err = e.policyApplicationSubmitted(ctx, tx, ev)
+	case event.PolicyApplicationWithdrawn:
+		err = e.policyApplicationWithdrawn(ctx, tx, ev)
 	case event.ClockStarted, event.ClockPaused, event.ClockResumed, event.ClockWarned, event.ClockBreached,
 		event.ClockStopped, event.ClockCancelled, event.ClockReset, event.ClockDeadlineChanged, event.ClockEscalated:
 		err = e.clockChanged(ctx, tx, ev)

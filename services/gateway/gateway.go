@@ -45,9 +45,42 @@ func ParseRoutes(s string) ([]Route, error) {
 		}
 		routes = append(routes, Route{Prefix: strings.TrimSuffix(prefix, "/"), Upstream: u})
 	}
-	// Longest prefix first, so /v1/sla/stream can go elsewhere than /v1/sla.
-	sort.Slice(routes, func(i, j int) bool { return len(routes[i].Prefix) > len(routes[j].Prefix) })
+	// Most specific first: more segments, then fewer wildcards, then longer,
+	// so /v1/sla/stream can go elsewhere than /v1/sla and
+	// /v1/enterprises/*/policy-matches elsewhere than /v1/enterprises.
+	sort.SliceStable(routes, func(i, j int) bool {
+		a, b := routes[i].Prefix, routes[j].Prefix
+		if na, nb := strings.Count(a, "/"), strings.Count(b, "/"); na != nb {
+			return na > nb
+		}
+		if wa, wb := strings.Count(a, "*"), strings.Count(b, "*"); wa != wb {
+			return wa < wb
+		}
+		return len(a) > len(b)
+	})
 	return routes, nil
+}
+
+// Matches reports whether path falls under the route's prefix. A "*"
+// segment in the prefix matches any one non-empty path segment.
+func (rt Route) Matches(path string) bool {
+	if !strings.Contains(rt.Prefix, "*") {
+		return path == rt.Prefix || strings.HasPrefix(path, rt.Prefix+"/")
+	}
+	want := strings.Split(rt.Prefix, "/")
+	got := strings.Split(path, "/")
+	if len(got) < len(want) {
+		return false
+	}
+	for i, w := range want {
+		if w == "*" && got[i] != "" {
+			continue
+		}
+		if w != got[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // Upstreams lists each distinct upstream once.
@@ -91,7 +124,7 @@ func NewProxy(v *auth.Verifier, routes []Route) (http.Handler, error) {
 	}
 	route := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		for i, rt := range routes {
-			if r.URL.Path == rt.Prefix || strings.HasPrefix(r.URL.Path, rt.Prefix+"/") {
+			if rt.Matches(r.URL.Path) {
 				proxies[i].ServeHTTP(w, r)
 				return
 			}

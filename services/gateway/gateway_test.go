@@ -40,7 +40,8 @@ func TestProxyRoutesByLongestPrefixAndRequiresToken(t *testing.T) {
 	sla, stream := upstream("sla"), upstream("stream")
 	defer sla.Close()
 	defer stream.Close()
-	routes, err := gateway.ParseRoutes("/v1/sla=" + sla.URL + ",/v1/calendars=" + sla.URL + ",/v1/sla/stream=" + stream.URL)
+	routes, err := gateway.ParseRoutes("/v1/sla=" + sla.URL + ",/v1/calendars=" + sla.URL + ",/v1/sla/stream=" + stream.URL +
+		",/v1/enterprises=" + sla.URL + ",/v1/enterprises/*/policy-matches=" + stream.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,6 +62,9 @@ func TestProxyRoutesByLongestPrefixAndRequiresToken(t *testing.T) {
 		{"/v1/sla/overview", tok, 200, "sla /v1/sla/overview auth=Bearer"},
 		{"/v1/sla/stream", tok, 200, "stream /v1/sla/stream auth=Bearer"},
 		{"/v1/calendars/wangcheng", tok, 200, "sla /v1/calendars/wangcheng auth=Bearer"},
+		{"/v1/enterprises/e-1", tok, 200, "sla /v1/enterprises/e-1 auth=Bearer"},
+		{"/v1/enterprises/e-1/policy-matches", tok, 200, "stream /v1/enterprises/e-1/policy-matches auth=Bearer"},
+		{"/v1/enterprises//policy-matches", tok, 200, "sla /v1/enterprises//policy-matches auth=Bearer"},
 		{"/v1/slab", tok, 404, ""},
 		{"/v1/tickets", tok, 404, ""},
 		{"/v1/sla/overview", "", 401, ""},
