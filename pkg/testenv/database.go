@@ -5,10 +5,12 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -47,7 +49,8 @@ func NewDatabase(t testing.TB, tpl Template) Database {
 	admin := ServerURL(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	tplName, err := ensureTemplate(ctx, admin, tpl)
+	var tplName string
+	err := whileServerFull(ctx, func() (err error) { tplName, err = ensureTemplate(ctx, admin, tpl); return err })
 	if err != nil {
 		t.Fatalf("testenv: template %s: %v", tpl.Name, err)
 	}
@@ -57,11 +60,19 @@ func NewDatabase(t testing.TB, tpl Template) Database {
 		t.Fatalf("testenv: %v", err)
 	}
 	defer adb.Close()
-	if _, err := adb.ExecContext(ctx, `CREATE DATABASE `+name+` TEMPLATE `+tplName); err != nil {
+	err = whileServerFull(ctx, func() error {
+		_, err := adb.ExecContext(ctx, `CREATE DATABASE `+name+` TEMPLATE `+tplName)
+		return err
+	})
+	if err != nil {
 		t.Fatalf("testenv: create database %s: %v", name, err)
 	}
 	u := withDatabase(admin, name)
-	conn, err := db.Open(ctx, db.Config{URL: u, Schema: tpl.Schema, MaxOpenConns: 20})
+	var conn *sqlx.DB
+	err = whileServerFull(ctx, func() (err error) {
+		conn, err = db.Open(ctx, db.Config{URL: u, Schema: tpl.Schema, MaxOpenConns: 10})
+		return err
+	})
 	if err != nil {
 		t.Fatalf("testenv: open %s: %v", name, err)
 	}
@@ -186,4 +197,21 @@ func ping(ctx context.Context, u string) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	return conn.PingContext(ctx)
+}
+
+// whileServerFull runs fn again while the server refuses connections because
+// all its slots are taken (53300), as happens when several test binaries and
+// their services run at once; other errors return at once.
+func whileServerFull(ctx context.Context, fn func() error) error {
+	for delay := 50 * time.Millisecond; ; delay = min(2*delay, time.Second) {
+		err := fn()
+		if err == nil || !strings.Contains(err.Error(), "53300") && !strings.Contains(err.Error(), "too many clients") {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		case <-time.After(delay):
+		}
+	}
 }
