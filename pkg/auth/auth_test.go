@@ -161,6 +161,11 @@ func TestVerifyRejects(t *testing.T) {
 			if !errors.Is(err, fault.ErrUnauthenticated) {
 				t.Fatalf("Verify = %+v, %v; want ErrUnauthenticated", p, err)
 			}
+			// Only that kind: httpx.StatusOf takes the first kind found in
+			// the chain, and a token's bad scope is a 401, never a 400.
+			if k := fault.KindOf(err); k != fault.ErrUnauthenticated {
+				t.Fatalf("Verify error %v is also of kind %v; want only ErrUnauthenticated", err, k)
+			}
 			var fe *fault.Error
 			if !errors.As(err, &fe) {
 				t.Fatalf("error %v is not a *fault.Error", err)

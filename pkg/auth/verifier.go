@@ -131,7 +131,8 @@ func (v *Verifier) Verify(token string) (Principal, error) {
 	}
 	p := c.principal()
 	if err := p.Validate(); err != nil {
-		return Principal{}, fault.Wrap(fault.ErrUnauthenticated, "token scope invalid", fmt.Errorf("auth: verify: %w", err))
+		// %v, not %w: the scope's ErrInvalid must not make this a 400.
+		return Principal{}, fault.Wrap(fault.ErrUnauthenticated, "token scope invalid", fmt.Errorf("auth: verify: %v", err))
 	}
 	return p, nil
 }

@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/parkdesk/parkdesk/pkg/fault"
 )
@@ -33,7 +34,19 @@ func DecodeJSON(r *http.Request, dst any) error {
 	if r.Body == nil {
 		return fault.New(fault.ErrInvalid, "request body must not be empty")
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, MaxJSONBody))
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxJSONBody))
+	if err != nil {
+		return decodeError(err)
+	}
+	// encoding/json would replace invalid UTF-8 with U+FFFD silently, and
+	// PostgreSQL cannot store NUL in text (a 500 later): refuse both here.
+	if !utf8.Valid(body) {
+		return fault.New(fault.ErrInvalid, "request body is not valid UTF-8")
+	}
+	if hasNULEscape(body) {
+		return fault.New(fault.ErrInvalid, `request body must not contain NUL characters (\u0000)`)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		return decodeError(err)
@@ -49,6 +62,32 @@ func DecodeJSON(r *http.Request, dst any) error {
 			return decodeError(err)
 		}
 		return fault.New(fault.ErrInvalid, "request body must contain a single JSON value")
+	}
+}
+
+// hasNULEscape reports whether b holds the JSON escape \u0000 (an
+// unescaped NUL is already a syntax error): a "\u0000" preceded by an odd
+// run of backslashes.
+func hasNULEscape(b []byte) bool {
+	for i := 0; ; {
+		j := bytes.Index(b[i:], []byte(`u0000`))
+		if j < 0 {
+			j = bytes.Index(b[i:], []byte(`U0000`))
+		} else if k := bytes.Index(b[i:], []byte(`U0000`)); k >= 0 && k < j {
+			j = k
+		}
+		if j < 0 {
+			return false
+		}
+		at := i + j
+		n := 0
+		for k := at - 1; k >= 0 && b[k] == '\\'; k-- {
+			n++
+		}
+		if n%2 == 1 {
+			return true
+		}
+		i = at + 5
 	}
 }
 

@@ -64,6 +64,13 @@ func TestDecodeJSON(t *testing.T) {
 		{name: "bad time", body: `{"deadline":"tomorrow"}`, wantKind: fault.ErrInvalid},
 		{name: "custom unmarshaler fault kept", body: `{"firm":{"uscc":"123"}}`, wantKind: fault.ErrInvalid, wantField: "uscc", wantReason: "must be 18 characters"},
 		{name: "too large", body: `{"name":"` + strings.Repeat("a", httpx.MaxJSONBody) + `"}`, wantKind: fault.ErrTooLarge},
+		{name: "invalid UTF-8", body: "{\"name\":\"\xff\xfe\"}", wantKind: fault.ErrInvalid, wantDetail: "request body is not valid UTF-8"},
+		{name: "invalid UTF-8 truncated rune", body: "{\"name\":\"\xe2\x82\"}", wantKind: fault.ErrInvalid, wantDetail: "request body is not valid UTF-8"},
+		{name: "NUL escape", body: `{"name":"a\u0000b"}`, wantKind: fault.ErrInvalid, wantDetail: "request body must not contain NUL characters (\\u0000)"},
+		{name: "NUL escape upper case", body: `{"name":"\U0000"}`, wantKind: fault.ErrInvalid},
+		{name: "escaped backslash then u0000 is text", body: `{"name":"a\\u0000"}`},
+		{name: "backslashes then NUL escape", body: `{"name":"a\\\u0000"}`, wantKind: fault.ErrInvalid},
+		{name: "lone surrogate escape is replaced, not refused", body: `{"name":"\ud800"}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/parkdesk/parkdesk/deploy/check"
 	"github.com/parkdesk/parkdesk/pkg/db"
+	"github.com/parkdesk/parkdesk/pkg/pgserver"
 	"github.com/parkdesk/parkdesk/pkg/testenv"
 )
 
@@ -32,11 +33,13 @@ func TestMain(m *testing.M) {
 
 // config is the test's knobs, from the environment.
 type config struct {
-	duration time.Duration // steady load, chaos included (CHAOS_DURATION, default 60s)
-	rounds   int           // kill rounds (CHAOS_ROUNDS, default 1)
-	rate     int           // workflow starts published per second (CHAOS_RATE, default 20)
-	replicas int           // replicas of each service (CHAOS_REPLICAS, default 2)
-	services []string      // services to run (CHAOS_SERVICES, default: every services/<name>/cmd/<name>)
+	duration  time.Duration // steady load, chaos included (CHAOS_DURATION, default 60s)
+	rounds    int           // kill rounds (CHAOS_ROUNDS, default 1)
+	rate      int           // workflow starts published per second (CHAOS_RATE, default 20)
+	replicas  int           // replicas of each service (CHAOS_REPLICAS, default 2)
+	services  []string      // services to run (CHAOS_SERVICES, default: every services/<name>/cmd/<name>)
+	pgRestart bool          // restart PostgreSQL once per round (CHAOS_PG_RESTART, default on; CHAOS_PG_MODE)
+	minKills  int           // fail unless every kind of fault happened at least this often (CHAOS_MIN_KILLS, default 0)
 }
 
 // serviceOrder lists the services the harness knows, gateway last; the
@@ -52,7 +55,14 @@ var gatewayRoutes = map[string][]string{
 }
 
 func loadConfig(t *testing.T, root string) config {
-	c := config{duration: 60 * time.Second, rounds: 1, rate: 20, replicas: 2}
+	c := config{duration: 60 * time.Second, rounds: 1, rate: 20, replicas: 2, pgRestart: os.Getenv("CHAOS_PG_RESTART") != "0"}
+	if v := os.Getenv("CHAOS_MIN_KILLS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			t.Fatalf("CHAOS_MIN_KILLS=%q: want a number", v)
+		}
+		c.minKills = n
+	}
 	if v := os.Getenv("CHAOS_DURATION"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 20*time.Second {
@@ -176,9 +186,11 @@ func TestClusterChaos(t *testing.T) {
 	// 5. Steady load, with the faults.
 	step = time.Now()
 	load := startLoad(t, ctx, nc, fleet, cfg)
-	faults := runChaos(t, ctx, cfg, nc, fleet)
+	kinds := runChaos(t, ctx, cfg, nc, fleet, pg)
 	load.stop()
-	t.Logf("load for %s: %s; %d faults", time.Since(step).Round(time.Second), load.summary(), faults)
+	faults := kinds.total()
+	t.Logf("load for %s: %s; %d faults: %s", time.Since(step).Round(time.Second), load.summary(), faults, kinds)
+	kinds.check(t, cfg)
 
 	// 6. Everything drains; then the invariants.
 	step = time.Now()
@@ -186,8 +198,12 @@ func TestClusterChaos(t *testing.T) {
 	t.Logf("drained in %s", time.Since(step).Round(time.Millisecond))
 	lost, dup := verify(t, ctx, ops.js, pg, load, nc, fleet)
 	checkStreams(t, ctx, ops.js, declared, "at the end")
-	fmt.Printf("chaos: %s, %d faults, %d lost, %d duplicated (%s)\n", load.summary(), faults, lost, dup,
-		time.Since(began).Round(time.Second))
+	line := fmt.Sprintf("%d submitted, %d faults, %d lost, %d duplicated", load.submitted(), faults, lost, dup)
+	if t.Failed() {
+		fmt.Printf("chaos FAILED: %s (%s; faults: %s; %s)\n", line, load.summary(), kinds, time.Since(began).Round(time.Second))
+		return
+	}
+	fmt.Printf("chaos: %s (%s; faults: %s; %s)\n", line, load.summary(), kinds, time.Since(began).Round(time.Second))
 }
 
 // build compiles nats-server (deploy/check's go.mod pins the version of
@@ -390,12 +406,57 @@ func startServices(t *testing.T, ctx context.Context, root, bin, logs string, na
 	return f
 }
 
-// runChaos kills -9 one NATS node and one replica of every service per
-// round, spread over the load's duration, and brings each back; it returns
-// how many processes it killed.
-func runChaos(t *testing.T, ctx context.Context, cfg config, nc *NATSCluster, f *fleet) int {
+// faultCounts counts the faults of a run by kind: "nats" (a node killed
+// -9), "postgres" (an immediate-mode restart: a crash and recovery) and
+// each service's name (a replica killed -9).
+type faultCounts map[string]int
+
+func (f faultCounts) total() int {
+	n := 0
+	for _, v := range f {
+		n += v
+	}
+	return n
+}
+
+func (f faultCounts) String() string {
+	keys := make([]string, 0, len(f))
+	for k := range f {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s×%d", k, f[k])
+	}
+	return strings.Join(parts, " ")
+}
+
+// check fails t unless every kind of fault happened cfg.minKills times.
+func (f faultCounts) check(t *testing.T, cfg config) {
 	t.Helper()
-	faults := 0
+	if cfg.minKills == 0 {
+		return
+	}
+	kinds := append([]string{"nats"}, cfg.services...)
+	if cfg.pgRestart {
+		kinds = append(kinds, "postgres")
+	}
+	for _, k := range kinds {
+		if f[k] < cfg.minKills {
+			t.Errorf("%s: %d faults, CHAOS_MIN_KILLS wants %d (raise CHAOS_ROUNDS)", k, f[k], cfg.minKills)
+		}
+	}
+}
+
+// runChaos, in each round spread over the load's duration: kills -9 one
+// NATS node and brings it back; restarts PostgreSQL (every connection of
+// every service breaks); kills -9 one replica of every service in turn and
+// brings them back.
+// It returns the faults by kind.
+func runChaos(t *testing.T, ctx context.Context, cfg config, nc *NATSCluster, f *fleet, pg *postgres) faultCounts {
+	t.Helper()
+	faults := faultCounts{}
 	slot := cfg.duration / time.Duration(cfg.rounds)
 	for round := range cfg.rounds {
 		begin := time.Now()
@@ -406,12 +467,12 @@ func runChaos(t *testing.T, ctx context.Context, cfg config, nc *NATSCluster, f 
 			case <-time.After(d):
 			}
 		}
-		pause(0.15)
+		pause(0.1)
 		node := nc.Nodes[(round+1)%len(nc.Nodes)]
 		node.Kill()
-		faults++
+		faults["nats"]++
 		t.Logf("round %d: killed -9 NATS node %s", round+1, node.Name)
-		pause(0.35)
+		pause(0.25)
 		if err := node.Start(); err != nil {
 			t.Fatalf("restart %s: %v", node.Name, err)
 		}
@@ -419,13 +480,22 @@ func runChaos(t *testing.T, ctx context.Context, cfg config, nc *NATSCluster, f 
 			t.Fatalf("restarted NATS node: %v", err)
 		}
 		t.Logf("round %d: %s back", round+1, node.Name)
+		if cfg.pgRestart {
+			pause(0.35)
+			took, err := restartPostgres(ctx, pg)
+			if err != nil {
+				t.Fatalf("round %d: restart PostgreSQL: %v", round+1, err)
+			}
+			faults["postgres"]++
+			t.Logf("round %d: PostgreSQL restarted (%s mode) in %s", round+1, pgMode(), took.Round(time.Millisecond))
+		}
 		pause(0.5)
 		var victims []*Replica
 		for _, name := range f.names {
 			rs := f.services[name].Replicas
 			r := rs[round%len(rs)]
 			r.Kill()
-			faults++
+			faults[name]++
 			victims = append(victims, r)
 			time.Sleep(300 * time.Millisecond)
 		}
@@ -445,6 +515,58 @@ func runChaos(t *testing.T, ctx context.Context, cfg config, nc *NATSCluster, f 
 		pause(1)
 	}
 	return faults
+}
+
+// pgMode is pg_ctl's shutdown mode for the restart (CHAOS_PG_MODE): fast
+// by default — every connection of every service is cut and the server
+// comes back, but committed work survives. "immediate" is a crash with WAL
+// recovery; use it only against a server with synchronous_commit on: the
+// private throwaway cluster testenv starts has synchronous_commit=off (and
+// fsync=off), so a crash there loses commits already acknowledged, which the
+// invariants would rightly report as lost.
+func pgMode() string {
+	if m := os.Getenv("CHAOS_PG_MODE"); m != "" {
+		return m
+	}
+	return "fast"
+}
+
+// restartPostgres restarts the test's PostgreSQL server (the private
+// throwaway cluster TestMain asks testenv for) with pg_ctl (see pgMode) and
+// waits until it accepts connections again.
+func restartPostgres(ctx context.Context, pg *postgres) (time.Duration, error) {
+	start := time.Now()
+	var dir string
+	if err := pg.admin.GetContext(ctx, &dir, `SHOW data_directory`); err != nil {
+		return 0, fmt.Errorf("data directory: %w", err)
+	}
+	bin, err := pgserver.BinDir()
+	if err != nil {
+		return 0, err
+	}
+	args := []string{filepath.Join(bin, "pg_ctl"), "-D", dir, "-m", pgMode(), "-w", "-t", "60", "restart"}
+	if os.Geteuid() == 0 {
+		args = append([]string{"runuser", "-u", "postgres", "--"}, args...)
+	}
+	// Stdout and stderr stay nil (the null device): a pipe would be held
+	// open by the server pg_ctl starts, and Run would never return.
+	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
+	if err := cmd.Run(); err != nil {
+		return 0, fmt.Errorf("%s: %v", strings.Join(args, " "), err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		c, cancel := context.WithTimeout(ctx, 2*time.Second)
+		err := pg.admin.PingContext(c)
+		cancel()
+		if err == nil {
+			return time.Since(start), nil
+		}
+		if time.Now().After(deadline) {
+			return 0, fmt.Errorf("PostgreSQL not back within 60s: %v", err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // waitJetStream waits for the cluster's JetStream meta leader.

@@ -64,6 +64,14 @@ func (l *load) stop() {
 	l.wg.Wait()
 }
 
+// submitted is how many submissions were acknowledged: workflow starts
+// JetStream acknowledged plus tickets answered 2xx.
+func (l *load) submitted() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.starts) + len(l.submissions)
+}
+
 func (l *load) summary() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -285,17 +285,19 @@ func verifyTickets(t *testing.T, ctx context.Context, js jetstream.JetStream, pg
 	for _, s := range l.submissions {
 		ids = append(ids, s.ticket)
 	}
-	acceptance := map[string]int{}
+	acceptance, officers := map[string]int{}, map[string]int{}
 	var accRows []struct {
-		Ticket string `db:"ticket_id"`
-		N      int    `db:"n"`
+		Ticket   string `db:"ticket_id"`
+		N        int    `db:"n"`
+		Officers int    `db:"officers"`
 	}
-	if err := pg.admin.SelectContext(ctx, &accRows, `SELECT ticket_id, count(*) AS n FROM sla.clocks
+	if err := pg.admin.SelectContext(ctx, &accRows, `SELECT ticket_id, count(*) AS n,
+			count(DISTINCT officer_id) FILTER (WHERE officer_id <> '') AS officers FROM sla.clocks
 		WHERE kind = 'acceptance' AND ticket_id = ANY($1) GROUP BY ticket_id`, pq.Array(ids)); err != nil {
 		errorf("read acceptance clocks: %v", err)
 	}
 	for _, r := range accRows {
-		acceptance[r.Ticket] = r.N
+		acceptance[r.Ticket], officers[r.Ticket] = r.N, r.Officers
 	}
 	for _, s := range l.submissions {
 		got := perKey[s.key]
@@ -325,9 +327,12 @@ func verifyTickets(t *testing.T, ctx context.Context, js jetstream.JetStream, pg
 				*dup += n - 1
 			}
 			errorf("ticket %s: %d acceptance clocks, want 1", s.ticket, n)
+		} else if officers[s.ticket] != 1 {
+			*lost++
+			errorf("ticket %s: its acceptance clock names %d assigned officers, want 1 (the firm's liaison)", s.ticket, officers[s.ticket])
 		}
 	}
-	t.Logf("%d tickets through the gateway: each stored once, announced once, one acceptance clock", len(l.submissions))
+	t.Logf("%d tickets through the gateway: each stored once, announced once, one acceptance clock with one assigned officer", len(l.submissions))
 }
 
 // scan calls fn for every message in stream, oldest first. A read that
