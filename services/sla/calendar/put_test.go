@@ -25,7 +25,7 @@ func TestPutYearValidationNamesTheFieldAndWritesNothing(t *testing.T) {
 		{"path year not a number", "20x7", `{"source":"s"}`, []string{"year"}},
 		{"path year out of range", "1066", `{"source":"s"}`, []string{"year"}},
 		{"source missing", "2027", `{"off":["2027-01-01"]}`, []string{"source"}},
-		{"source with a control character", "2027", `{"source":"a\u0000b"}`, []string{"source"}},
+		{"source with a control character", "2027", `{"source":"a\u0007b"}`, []string{"source"}},
 		{"several problems at once", "2027", `{"source":"","off":["2026-05-01"],"work":["2027-01-05"]}`, []string{"off[0]", "source", "work[0]"}},
 		{"unknown field", "2027", `{"source":"s","holidays":[]}`, []string{"holidays"}},
 		{"off is not a list", "2027", `{"source":"s","off":"2027-01-01"}`, []string{"off"}},
