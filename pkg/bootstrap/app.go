@@ -125,8 +125,8 @@ func (a *App) Go(name string, fn func(context.Context) error) {
 }
 
 // Serve runs the outbox relay (when the service owns data), the background
-// tasks and the HTTP server — api under /, plus /healthz, /readyz and
-// /metrics — until ctx is done or a task fails.
+// tasks and the HTTP server — api under /, plus /healthz, /readyz, /metrics
+// and, in dev mode, DevClockPath — until ctx is done or a task fails.
 func (a *App) Serve(ctx context.Context, api http.Handler, checks ...httpx.Check) error {
 	if a.DB != nil {
 		relay, err := outbox.NewRelay(a.DB, a.JS, outbox.RelayConfig{
@@ -157,6 +157,9 @@ func (a *App) Serve(ctx context.Context, api http.Handler, checks ...httpx.Check
 	mux.Handle("GET /healthz", health)
 	mux.Handle("GET /readyz", health)
 	mux.Handle("GET /metrics", a.Metrics.Handler())
+	if off, ok := a.Clock.(*clock.Offset); ok && a.Config.Dev {
+		mux.Handle("GET "+DevClockPath, devClockHandler(off))
+	}
 	mux.Handle("/", api)
 	handler := httpx.RequestID(httpx.Trace(httpx.AccessLog(a.Logger)(httpx.Recover(a.Logger)(httpx.LimitBody(1 << 20)(mux)))))
 	srv := &http.Server{Addr: a.Config.HTTPAddr, Handler: handler, ReadHeaderTimeout: 10 * time.Second}

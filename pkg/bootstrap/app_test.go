@@ -2,6 +2,7 @@ package bootstrap_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"github.com/parkdesk/parkdesk/pkg/auth"
 	"github.com/parkdesk/parkdesk/pkg/bootstrap"
 	"github.com/parkdesk/parkdesk/pkg/db"
+	"github.com/parkdesk/parkdesk/pkg/natsx"
 	"github.com/parkdesk/parkdesk/pkg/testenv"
 )
 
@@ -79,10 +81,34 @@ func TestAppServesHealthReadinessAndMetrics(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	for path, want := range map[string]int{"/healthz": 200, "/metrics": 200, "/v1/ping": 200, "/nope": 404} {
+	for path, want := range map[string]int{"/healthz": 200, "/metrics": 200, "/v1/ping": 200, "/nope": 404, bootstrap.DevClockPath: 200} {
 		if got := status(base + path); got != want {
 			t.Errorf("GET %s = %d, want %d", path, got, want)
 		}
+	}
+	// The dev clock tells the offset it follows, as stored in the dev stack's bucket.
+	kv, err := natsx.DevClockKV(ctx, nt.JS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := natsx.SetDevOffset(ctx, kv, 90*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		var st bootstrap.DevClockState
+		resp, err := http.Get(base + bootstrap.DevClockPath)
+		if err == nil {
+			err = json.NewDecoder(resp.Body).Decode(&st)
+			resp.Body.Close()
+		}
+		if err == nil && st.OffsetNS == int64(90*time.Minute) && st.Now.After(time.Now().Add(89*time.Minute)) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET %s never told the stored offset: %+v, %v", bootstrap.DevClockPath, st, err)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	nt.Server.Shutdown() // the broker goes away: not ready, still alive
 	deadline = time.Now().Add(10 * time.Second)

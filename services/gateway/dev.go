@@ -2,10 +2,14 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/parkdesk/parkdesk/pkg/auth"
+	"github.com/parkdesk/parkdesk/pkg/bootstrap"
 	"github.com/parkdesk/parkdesk/pkg/clock"
 	"github.com/parkdesk/parkdesk/pkg/fault"
 	"github.com/parkdesk/parkdesk/pkg/httpx"
@@ -89,4 +93,66 @@ func (c ClockRequest) target(off *clock.Offset) (time.Duration, error) {
 	default:
 		return 0, fault.Invalid("advance", "give advance (a duration) or set (an RFC 3339 instant)")
 	}
+}
+
+// FollowTimeout bounds how long Followed waits for the services.
+const FollowTimeout = 10 * time.Second
+
+// Followed wraps store so that a change of the offset returns only once
+// every upstream follows it (GET <upstream>/dev/clock tells its offset):
+// the services apply a stored offset asynchronously, and a request made
+// right after POST /v1/dev/clock must not run at the old time.
+func Followed(store OffsetStore, upstreams []*url.URL) OffsetStore {
+	return followed{store: store, upstreams: upstreams, client: &http.Client{Timeout: 2 * time.Second}}
+}
+
+type followed struct {
+	store     OffsetStore
+	upstreams []*url.URL
+	client    *http.Client
+}
+
+func (f followed) SetOffset(ctx context.Context, d time.Duration) error {
+	if err := f.store.SetOffset(ctx, d); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, FollowTimeout)
+	defer cancel()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for _, u := range f.upstreams {
+		target := u.JoinPath(bootstrap.DevClockPath).String()
+		for {
+			got, err := f.offset(ctx, target)
+			if err == nil && got == d {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("%s has not followed the dev clock (offset %s) within %s: last answer %s, %v", u.Host, d, FollowTimeout, got, err)
+			case <-tick.C:
+			}
+		}
+	}
+	return nil
+}
+
+func (f followed) offset(ctx context.Context, target string) (time.Duration, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := f.client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("%s answered %d", target, resp.StatusCode)
+	}
+	var st bootstrap.DevClockState
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		return 0, err
+	}
+	return time.Duration(st.OffsetNS), nil
 }

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -189,5 +190,54 @@ func TestDevClockAdvancesForManagersOnly(t *testing.T) {
 	}
 	if rec := post(manager, `{"set":"2026-01-01T00:00:00Z"}`); rec.Code != 400 {
 		t.Errorf("moving back in time: %d", rec.Code)
+	}
+}
+
+// atomicStore is an OffsetStore read by the upstreams' goroutines.
+type atomicStore struct{ d atomic.Int64 }
+
+func (a *atomicStore) SetOffset(_ context.Context, d time.Duration) error {
+	a.d.Store(int64(d))
+	return nil
+}
+
+// devService is an upstream telling its dev clock offset: it follows the
+// stored offset only after lag answers.
+func devService(t *testing.T, store *atomicStore, lag int64) (*url.URL, *atomic.Int64) {
+	t.Helper()
+	polls := &atomic.Int64{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/dev/clock" {
+			http.NotFound(w, r)
+			return
+		}
+		var d time.Duration
+		if polls.Add(1) > lag {
+			d = time.Duration(store.d.Load())
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"now": time.Now().Add(d), "offset_ns": int64(d)})
+	}))
+	t.Cleanup(srv.Close)
+	u, _ := url.Parse(srv.URL)
+	return u, polls
+}
+
+func TestDevClockAnswersOnceEveryServiceFollows(t *testing.T) {
+	store := &atomicStore{}
+	prompt, _ := devService(t, store, 0)
+	slow, polls := devService(t, store, 3)
+	if err := gateway.Followed(store, []*url.URL{prompt, slow}).SetOffset(context.Background(), 36*time.Hour); err != nil {
+		t.Fatalf("set: %v", err)
+	}
+	if store.d.Load() != int64(36*time.Hour) || polls.Load() < 4 {
+		t.Errorf("stored %s; the slow service was asked %d times, want until it followed (4)", time.Duration(store.d.Load()), polls.Load())
+	}
+
+	never, _ := devService(t, store, 1<<40)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	err := gateway.Followed(store, []*url.URL{prompt, never}).SetOffset(ctx, 48*time.Hour)
+	if err == nil || !strings.Contains(err.Error(), never.Host) {
+		t.Errorf("a service that never follows: %v, want an error naming %s", err, never.Host)
 	}
 }

@@ -58,9 +58,13 @@ func (a *apply) workflowAccepted(ctx context.Context) error {
 	if t.enterprise == "" {
 		t.enterprise = p.GetEnterpriseId()
 	}
+	officer, err := a.officerOf(ctx, p.GetOfficerId(), t.enterprise)
+	if err != nil {
+		return err
+	}
 	base := Clock{
 		Park: park, WorkflowID: p.GetWorkflowId(), SubjectID: p.GetWorkflowId(), TicketID: p.GetTicketId(),
-		EnterpriseID: t.enterprise, Department: p.GetDepartment(), OfficerID: p.GetOfficerId(),
+		EnterpriseID: t.enterprise, Department: p.GetDepartment(), OfficerID: officer,
 		HandlerID: p.GetHandlerId(), MatterCode: p.GetMatterCode(), StartedAt: at,
 	}
 	res := base

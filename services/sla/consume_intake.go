@@ -71,9 +71,13 @@ func (a *apply) ticketSubmitted(ctx context.Context) error {
 	if exists, err := clockExists(ctx, a.tx, park, KindAcceptance, "", ticket); err != nil || exists {
 		return err
 	}
+	officer, err := a.officerOf(ctx, p.GetOfficerId(), p.GetEnterpriseId())
+	if err != nil {
+		return err
+	}
 	c := &Clock{ID: uuid.Must(uuid.NewV7()).String(), Park: park, Kind: KindAcceptance, SubjectID: ticket, TicketID: ticket,
-		EnterpriseID: p.GetEnterpriseId(), StartedAt: at, Budget: a.e.cfg.AcceptanceDays, LegalBudget: a.e.cfg.AcceptanceLegalDays,
-		MatterCode: p.GetBundleCode()}
+		EnterpriseID: p.GetEnterpriseId(), OfficerID: officer, StartedAt: at, Budget: a.e.cfg.AcceptanceDays,
+		LegalBudget: a.e.cfg.AcceptanceLegalDays, MatterCode: p.GetBundleCode()}
 	if c.MatterCode == "" && len(p.GetMatterCodes()) > 0 {
 		c.MatterCode = p.GetMatterCodes()[0]
 	}

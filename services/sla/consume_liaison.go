@@ -138,3 +138,21 @@ func (a *apply) officerAssigned(ctx context.Context) error {
 	}
 	return nil
 }
+
+// officerOf is the liaison officer a clock of the firm escalates to: the one
+// the event names, else the firm's primary officer as liaison last reported
+// (approval's events do not name one, yet DOMAIN.md's ladder tells "the
+// handler and the liaison at once").
+func (a *apply) officerOf(ctx context.Context, named, enterprise string) (string, error) {
+	if named != "" || enterprise == "" {
+		return named, nil
+	}
+	var officers []string
+	if err := a.tx.SelectContext(ctx, &officers, `SELECT officer_id FROM assignments WHERE enterprise_id = $1`, enterprise); err != nil {
+		return "", fmt.Errorf("officer of %s: %w", enterprise, err)
+	}
+	if len(officers) == 0 {
+		return "", nil
+	}
+	return officers[0], nil
+}

@@ -330,3 +330,36 @@ func TestCalendarChangeRecomputesOpenClocks(t *testing.T) {
 		t.Fatalf("%d deadline_changed events, want 1 (the stopped clock and the other park's are untouched)", n)
 	}
 }
+
+// Approval's events name no liaison officer; the ladder's first rung still
+// tells the firm's officer (as liaison assigned it) along with the handler.
+func TestClocksEscalateToTheFirmsOfficer(t *testing.T) {
+	e := newEnv(t, at(t, "2026-09-18 09:00"))
+	v := versions{}
+	acc := accepted(t, v, "wf-1", "t-1", at(t, "2026-09-18 10:00"), 3)
+	acc.Payload.(*approvalpb.WorkflowAccepted).OfficerId = ""
+	e.mustApply(
+		v.ev(t, event.OfficerAssigned, "assignment", "firm-1", at(t, "2026-09-18 08:00"),
+			&liaisonpb.OfficerAssigned{EnterpriseId: "firm-1", OfficerId: "o-7", BackupOfficerId: "o-9"}),
+		submitted(t, v, "t-1", at(t, "2026-09-18 09:30"), intakepb.Channel_CHANNEL_ONLINE),
+		acc,
+	)
+	for _, k := range []sla.Kind{sla.KindAcceptance, sla.KindResolution} {
+		c := e.clockOf("t-1", k)
+		if c.OfficerID != "o-7" {
+			t.Fatalf("%s clock officer %q, want the firm's o-7", k, c.OfficerID)
+		}
+		got := sla.Recipients(c, 1)
+		if k == sla.KindResolution && (len(got) != 2 || got[0].String() != "handler:h-1" || got[1].String() != "liaison:o-7") {
+			t.Fatalf("level 1 of the resolution clock notifies %v, want the handler and the liaison", got)
+		}
+	}
+	// An officer the event names wins.
+	named := accepted(t, v, "wf-2", "t-1", at(t, "2026-09-18 10:00"), 3)
+	e.mustApply(named)
+	for _, c := range e.clocksOf("t-1", sla.KindResolution) {
+		if c.WorkflowID == "wf-2" && c.OfficerID != "o-1" {
+			t.Fatalf("resolution clock of wf-2: officer %q, want the named o-1", c.OfficerID)
+		}
+	}
+}

@@ -2,7 +2,7 @@
 // JetStream server, PostgreSQL (DATABASE_URL, else the local server, else a
 // private cluster in .dev/), every service built into bin/ as its own process,
 // and the gateway on :8080. It prints the URL and a demo token per role;
-// Ctrl-C stops everything.
+// Ctrl-C stops everything. The start and stop logic is package stack's.
 package main
 
 import (
@@ -13,7 +13,10 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"syscall"
+
+	"github.com/parkdesk/parkdesk/deploy/local/stack"
 )
 
 func main() {
@@ -30,7 +33,7 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	cfg := Config{
+	cfg := stack.Config{
 		Root:        root,
 		DataDir:     envOr("PARKDESK_DEV_DIR", filepath.Join(root, ".dev")),
 		NATSPort:    envInt("DEV_NATS_PORT", 14222),
@@ -38,7 +41,7 @@ func run(ctx context.Context) error {
 		GatewayAddr: envOr("DEV_GATEWAY_ADDR", "127.0.0.1:8080"),
 		DatabaseURL: os.Getenv("DATABASE_URL"),
 	}
-	st, err := Start(ctx, cfg)
+	st, err := stack.Start(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -68,4 +71,18 @@ func repoRoot() (string, error) {
 		}
 		dir = parent
 	}
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func envInt(key string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(key)); err == nil {
+		return v
+	}
+	return def
 }

@@ -72,7 +72,9 @@ func run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		mux.Handle("/v1/dev/clock", console.API(gateway.DevClock(app.Auth, off, kvStore{kv})))
+		// Every service follows a change before the answer (gateway.Followed).
+		store := gateway.Followed(kvStore{kv}, gateway.Upstreams(routes))
+		mux.Handle("/v1/dev/clock", console.API(gateway.DevClock(app.Auth, off, store)))
 		// The dev stack's token issuer: demo manager tokens signed with AUTH_HMAC_SECRET.
 		signer, err := auth.NewHMACSigner(cfg.Auth.HMACSecret, cfg.Auth.Issuer, cfg.Auth.Audience)
 		if err != nil {
