@@ -820,17 +820,8 @@ func (s *service) Visits(ctx context.Context, q VisitQuery) ([]Visit, error) {
 	if q.Limit < 0 || q.Limit > maxPageLen {
 		return nil, fault.Invalidf("limit", "must be from 1 to %d", maxPageLen)
 	}
-	switch p.Role {
-	case auth.RoleLiaison:
-		q.Park, q.ForOfficer = p.Park, p.OfficerID
-	case auth.RoleEnterprise:
-		q.Park, q.EnterpriseID = p.Park, p.EnterpriseID
-	case auth.RoleManager, auth.RoleAdmin:
-		if q.Park, err = parkOf(p, q.Park, false); err != nil {
-			return nil, err
-		}
-	default:
-		return nil, p.Require(auth.RoleLiaison, auth.RoleManager, auth.RoleAdmin, auth.RoleEnterprise)
+	if q.Park, q.ForOfficer, q.EnterpriseID, err = listScope(p, q.Park, q.ForOfficer, q.EnterpriseID); err != nil {
+		return nil, err
 	}
 	return s.cfg.Store.Visits(ctx, q)
 }
@@ -930,17 +921,8 @@ func (s *service) Promises(ctx context.Context, q PromiseQuery) ([]Promise, erro
 	if q.Limit < 0 || q.Limit > maxPageLen {
 		return nil, fault.Invalidf("limit", "must be from 1 to %d", maxPageLen)
 	}
-	switch p.Role {
-	case auth.RoleLiaison:
-		q.Park, q.ForOfficer = p.Park, p.OfficerID
-	case auth.RoleEnterprise:
-		q.Park, q.EnterpriseID = p.Park, p.EnterpriseID
-	case auth.RoleManager, auth.RoleAdmin:
-		if q.Park, err = parkOf(p, q.Park, false); err != nil {
-			return nil, err
-		}
-	default:
-		return nil, p.Require(auth.RoleLiaison, auth.RoleManager, auth.RoleAdmin, auth.RoleEnterprise)
+	if q.Park, q.ForOfficer, q.EnterpriseID, err = listScope(p, q.Park, q.ForOfficer, q.EnterpriseID); err != nil {
+		return nil, err
 	}
 	return s.cfg.Store.Promises(ctx, q)
 }
@@ -971,4 +953,19 @@ func (s *service) Overview(ctx context.Context, q OverviewQuery) (Overview, erro
 		return Overview{}, fault.Invalid("from", "the period is at most a year")
 	}
 	return s.cfg.Store.Overview(ctx, q)
+}
+
+// listScope narrows a listing of visits or promises to what p may see: an
+// officer its own, a firm its own, a manager its park, an admin any park.
+func listScope(p auth.Principal, park, officer, enterprise string) (string, string, string, error) {
+	switch p.Role {
+	case auth.RoleLiaison:
+		return p.Park, p.OfficerID, enterprise, nil
+	case auth.RoleEnterprise:
+		return p.Park, officer, p.EnterpriseID, nil
+	case auth.RoleManager, auth.RoleAdmin:
+		park, err := parkOf(p, park, false)
+		return park, officer, enterprise, err
+	}
+	return "", "", "", p.Require(auth.RoleLiaison, auth.RoleManager, auth.RoleAdmin, auth.RoleEnterprise)
 }

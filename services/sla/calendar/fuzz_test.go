@@ -17,7 +17,7 @@ import (
 func fuzzServe(t *testing.T, e *env, p auth.Principal, method, target, body string) {
 	req, err := http.NewRequestWithContext(context.Background(), method, "http://sla.test"+target, strings.NewReader(body))
 	if err != nil {
-		t.Skip("not a request a client could send")
+		return // no client can send this request: nothing to check
 	}
 	req.Header.Set("Authorization", "Bearer "+e.token(t, p))
 	rec := httptest.NewRecorder()
